@@ -1,0 +1,209 @@
+package scheduler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// unitInfo is what a pass derives once from each unit.
+type unitInfo struct {
+	u                *Unit
+	active, global   bool
+	template         bool
+	metaMask         int32   // index into pass.masks
+	idMachines       []int32 // machines MachineID names, when set
+	peers            []int32 // MachineOf peers as unit positions, -1 if unusable
+	conflicts        []int32 // pattern ids of the unit's Conflicts
+	replaces         []int32 // pattern ids of the unit's Replaces
+	matches          []int32 // pattern ids that match the unit's name
+	rank             int32   // position in schedule order, -1 if none
+	placedThisPass   int8
+	prevMachine      string // the input placement considered (non-global)
+	prevPort         uint16
+	hasPrev          bool
+	cause            Reason // why the previous placement was dropped or changed
+	causeDetail      string
+	globalPrev       map[string]uint16 // input placements of a global unit
+	globalPrevDetail map[string]cause
+}
+
+type cause struct {
+	reason Reason
+	detail string
+}
+
+// pass is one scheduling pass: the sorted input, the indexes and the
+// working state W.
+type pass struct {
+	machines []*Machine // sorted by ID
+	mpos     map[string]int32
+	alive    bitset
+	units    []*Unit // sorted by name
+	upos     map[string]int32
+	info     []unitInfo
+	order    []int32 // schedule order of active non-global units
+
+	masks    []bitset
+	maskKeys map[string]int32
+	pats     *patternIndex
+
+	// working state W
+	at      []int32  // machine of each non-global unit, -1 if none
+	port    []uint16 // its port
+	gAt     [][]globalPlacement
+	onM     [][]int32 // units placed on each machine
+	loads   *loadIndex
+	ports   *portTable
+	queue   *rankQueue // step 4's queue, nil outside step 4
+	actions []Action
+	unsched []Unscheduled
+}
+
+type globalPlacement struct {
+	m    int32
+	port uint16
+}
+
+func newPass(snap *Snapshot) (*pass, error) {
+	p := &pass{
+		mpos:     make(map[string]int32, len(snap.Machines)),
+		upos:     make(map[string]int32, len(snap.Units)),
+		maskKeys: map[string]int32{},
+		pats:     newPatternIndex(),
+	}
+	if err := p.indexMachines(snap.Machines); err != nil {
+		return nil, err
+	}
+	if err := p.indexUnits(snap.Units); err != nil {
+		return nil, err
+	}
+	n := len(p.machines)
+	p.loads, p.ports = newLoadIndex(n), newPortTable(n)
+	p.onM = make([][]int32, n)
+	p.at = make([]int32, len(p.units))
+	for i := range p.at {
+		p.at[i] = -1
+	}
+	p.port = make([]uint16, len(p.units))
+	p.gAt = make([][]globalPlacement, len(p.units))
+	for m := int32(0); int(m) < n; m++ {
+		if p.alive.has(m) {
+			p.loads.add(m)
+		}
+	}
+	return p, nil
+}
+
+func (p *pass) indexMachines(ms []Machine) error {
+	p.machines = make([]*Machine, len(ms))
+	for i := range ms {
+		p.machines[i] = &ms[i]
+	}
+	sort.Slice(p.machines, func(i, j int) bool { return p.machines[i].ID < p.machines[j].ID })
+	p.alive = newBitset(len(ms))
+	for i, m := range p.machines {
+		if _, dup := p.mpos[m.ID]; dup {
+			return fmt.Errorf("scheduler: machine %s appears twice in the snapshot", m.ID)
+		}
+		p.mpos[m.ID] = int32(i)
+		if m.Alive {
+			p.alive.set(int32(i))
+		}
+	}
+	return nil
+}
+
+func (p *pass) indexUnits(us []Unit) error {
+	p.units = make([]*Unit, len(us))
+	for i := range us {
+		p.units[i] = &us[i]
+	}
+	sort.Slice(p.units, func(i, j int) bool { return p.units[i].Name < p.units[j].Name })
+	p.info = make([]unitInfo, len(p.units))
+	for i, u := range p.units {
+		if _, dup := p.upos[u.Name]; dup {
+			return fmt.Errorf("scheduler: unit %s appears twice in the snapshot", u.Name)
+		}
+		p.upos[u.Name] = int32(i)
+		in := &p.info[i]
+		in.u, in.rank = u, -1
+		in.template = isTemplate(u.Name)
+		in.active = u.Desired.Active() && !in.template
+		in.global = u.Req.Global
+		in.conflicts = p.pats.internAll(u.Req.Conflicts)
+		in.replaces = p.pats.internAll(u.Req.Replaces)
+	}
+	p.pats.finish()
+	for i, u := range p.units {
+		in := &p.info[i]
+		in.matches = p.pats.matching(u.Name)
+		in.metaMask = p.metadataMask(u)
+		in.idMachines = p.machineIDMatches(u.Req.MachineID)
+	}
+	for i := range p.units {
+		p.info[i].peers = p.resolvePeers(int32(i))
+	}
+	return nil
+}
+
+// isTemplate reports whether name is a template such as "foo@.service".
+func isTemplate(name string) bool {
+	at := strings.LastIndexByte(name, '@')
+	return at >= 0 && at+1 < len(name) && name[at+1] == '.'
+}
+
+// metadataMask returns the index of the alive machines matching u's
+// metadata requirement, computing each distinct requirement once.
+func (p *pass) metadataMask(u *Unit) int32 {
+	key := u.Req.Metadata.String()
+	if id, ok := p.maskKeys[key]; ok {
+		return id
+	}
+	mask := newBitset(len(p.machines))
+	for m, mc := range p.machines {
+		if mc.Alive && u.Req.Metadata.Matches(mc.Metadata) {
+			mask.set(int32(m))
+		}
+	}
+	id := int32(len(p.masks))
+	p.masks = append(p.masks, mask)
+	p.maskKeys[key] = id
+	return id
+}
+
+// machineIDMatches returns the machines a MachineID names: the full ID,
+// or every machine whose ID starts with an 8-character short form.
+func (p *pass) machineIDMatches(id string) []int32 {
+	if id == "" {
+		return nil
+	}
+	if m, ok := p.mpos[id]; ok {
+		return []int32{m}
+	}
+	out := []int32{}
+	if len(id) == 8 {
+		i := sort.Search(len(p.machines), func(i int) bool { return p.machines[i].ID >= id })
+		for ; i < len(p.machines) && strings.HasPrefix(p.machines[i].ID, id); i++ {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// resolvePeers maps MachineOf names to unit positions; a peer that is
+// missing, inactive or global cannot be followed and maps to -1.
+func (p *pass) resolvePeers(u int32) []int32 {
+	names := p.info[u].u.Req.MachineOf
+	if len(names) == 0 {
+		return nil
+	}
+	out := make([]int32, len(names))
+	for i, n := range names {
+		out[i] = -1
+		if v, ok := p.upos[n]; ok && p.info[v].active && !p.info[v].global {
+			out[i] = v
+		}
+	}
+	return out
+}

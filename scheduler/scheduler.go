@@ -1,0 +1,53 @@
+package scheduler
+
+import "sort"
+
+// Scheduler computes plans. It holds no cluster state between passes, so
+// one value may serve any number of snapshots; New does no I/O.
+type Scheduler struct{}
+
+// New returns a Scheduler.
+func New() *Scheduler { return &Scheduler{} }
+
+// Plan runs one scheduling pass over snap (see README.md). It fails only
+// when the snapshot names a unit or a machine twice. snap is not modified.
+func (s *Scheduler) Plan(snap *Snapshot) (*Plan, error) {
+	p, err := newPass(snap)
+	if err != nil {
+		return nil, err
+	}
+	p.scheduleOrder()
+	p.stale(snap.Placements)
+	p.keep()
+	p.globals()
+	p.place()
+	p.diff()
+	sortActions(p.actions)
+	sort.Slice(p.unsched, func(i, j int) bool { return p.unsched[i].Unit < p.unsched[j].Unit })
+	return &Plan{Actions: p.actions, Unscheduled: p.unsched}, nil
+}
+
+// Apply returns placements after plan, sorted by (unit, machine). Exact
+// duplicates of (unit, machine) in placements collapse to the lowest port,
+// as the scheduler reads them.
+func Apply(placements []Placement, plan *Plan) []Placement {
+	type key struct{ unit, machine string }
+	cur := map[key]uint16{}
+	for _, pl := range sortedPlacements(placements) {
+		cur[key{pl.Unit, pl.Machine}] = pl.Port
+	}
+	for _, a := range plan.Actions {
+		if a.Kind == Unschedule || a.Kind == Move {
+			delete(cur, key{a.Unit, a.From})
+		}
+		if a.Kind == Schedule || a.Kind == Move {
+			cur[key{a.Unit, a.To}] = a.Port
+		}
+	}
+	out := make([]Placement, 0, len(cur))
+	for k, port := range cur {
+		out = append(out, Placement{Unit: k.unit, Machine: k.machine, Port: port})
+	}
+	sort.Slice(out, func(i, j int) bool { return placementLess(out[i], out[j]) })
+	return out
+}
