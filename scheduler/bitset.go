@@ -10,13 +10,6 @@ func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 func (b bitset) set(i int32)      { b[i>>6] |= 1 << (uint(i) & 63) }
 func (b bitset) clear(i int32)    { b[i>>6] &^= 1 << (uint(i) & 63) }
 func (b bitset) has(i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
-func (b bitset) empty() bool      { return b.next(0) < 0 }
-func (b bitset) and(o bitset) bitset { // in place
-	for i := range b {
-		b[i] &= o[i]
-	}
-	return b
-}
 
 // next returns the first position >= from that is set, or -1.
 func (b bitset) next(from int32) int32 {
@@ -43,6 +36,7 @@ func (b bitset) next(from int32) int32 {
 type loadIndex struct {
 	load    []int32
 	buckets []bitset
+	size    []int32 // machines in each bucket, so empty ones are skipped
 	words   int
 }
 
@@ -53,34 +47,22 @@ func newLoadIndex(n int) *loadIndex {
 func (li *loadIndex) bucket(l int32) bitset {
 	for int(l) >= len(li.buckets) {
 		li.buckets = append(li.buckets, make(bitset, li.words))
+		li.size = append(li.size, 0)
 	}
 	return li.buckets[l]
 }
 
 // add makes machine m a candidate, with its current load.
-func (li *loadIndex) add(m int32) { li.bucket(li.load[m]).set(m) }
+func (li *loadIndex) add(m int32) {
+	li.bucket(li.load[m]).set(m)
+	li.size[li.load[m]]++
+}
 
 // shift changes machine m's load by d (only for machines added).
 func (li *loadIndex) shift(m int32, d int32) {
 	li.bucket(li.load[m]).clear(m)
+	li.size[li.load[m]]--
 	li.load[m] += d
 	li.bucket(li.load[m]).set(m)
-}
-
-// each visits machines in mask in (load, position) order until visit
-// returns true; it returns the machine visit accepted, or -1.
-func (li *loadIndex) each(mask bitset, visit func(m int32) bool) int32 {
-	for _, b := range li.buckets {
-		for w := range b {
-			word := b[w] & mask[w]
-			for word != 0 {
-				m := int32(w<<6 + bits.TrailingZeros64(word))
-				if visit(m) {
-					return m
-				}
-				word &= word - 1
-			}
-		}
-	}
-	return -1
+	li.size[li.load[m]]++
 }

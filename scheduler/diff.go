@@ -1,9 +1,6 @@
 package scheduler
 
-import (
-	"fmt"
-	"sort"
-)
+import "sort"
 
 // diff is step 5: it turns W against the input into actions.
 func (p *pass) diff() {
@@ -39,7 +36,7 @@ func (p *pass) diffUnit(u int32) {
 	switch {
 	case !in.hasPrev:
 		p.actions = append(p.actions, Action{Kind: Schedule, Unit: name, To: to, Port: port,
-			Reason: ReasonNewUnit, Detail: fmt.Sprintf("least-loaded eligible machine is %s", to)})
+			Reason: ReasonNewUnit, Detail: p.choiceDetail(u)})
 	case in.prevMachine != to || in.prevPort != port:
 		p.actions = append(p.actions, Action{Kind: Move, Unit: name, From: in.prevMachine, To: to, Port: port,
 			Reason: in.cause, Detail: in.causeDetail})
@@ -73,6 +70,17 @@ func (p *pass) diffGlobal(g int32) {
 		}
 		p.actions = append(p.actions, Action{Kind: Unschedule, Unit: name, From: id, Reason: c.reason, Detail: c.detail})
 	}
+}
+
+// choiceDetail says how a new unit's machine was chosen.
+func (p *pass) choiceDetail(u int32) string {
+	switch in := &p.info[u]; {
+	case len(in.peers) > 0:
+		return "where its MachineOf peers are"
+	case in.idMachines != nil:
+		return "the machine MachineID names"
+	}
+	return "least-loaded eligible machine"
 }
 
 func sortedKeys(m map[string]uint16) []string {

@@ -9,12 +9,42 @@ func (p *pass) globals() {
 			continue
 		}
 		for m := p.alive.next(0); m >= 0; m = p.alive.next(m + 1) {
-			p.placeGlobal(int32(g), m)
+			p.placeGlobal(int32(g), m, 0)
 		}
 	}
 }
 
-func (p *pass) placeGlobal(g, m int32) {
+// redoGlobals runs step 3 again after step 4 displaced units: a machine a
+// displaced unit left may now take a global unit it blocked before. Every
+// global placement is dropped and made again in name order, keeping the
+// port it had when that port is still valid.
+func (p *pass) redoGlobals() {
+	for g := range p.units {
+		in := &p.info[g]
+		if !in.active || !in.global {
+			continue
+		}
+		had := append([]globalPlacement(nil), p.gAt[g]...)
+		for _, gp := range had {
+			p.remove(int32(g), gp.m)
+		}
+		i := 0
+		for m := p.alive.next(0); m >= 0; m = p.alive.next(m + 1) {
+			var pref uint16
+			for i < len(had) && had[i].m < m {
+				i++
+			}
+			if i < len(had) && had[i].m == m {
+				pref = had[i].port
+			}
+			p.placeGlobal(int32(g), m, pref)
+		}
+	}
+}
+
+// placeGlobal puts global unit g on m if the checks pass, with port pref
+// (or else its input port) when valid, else the lowest free one.
+func (p *pass) placeGlobal(g, m int32, pref uint16) {
 	in := &p.info[g]
 	prev, had := in.globalPrev[p.machines[m].ID]
 	if r := p.firstFailure(globalChecks, g, m); r != ReasonNone {
@@ -23,7 +53,11 @@ func (p *pass) placeGlobal(g, m int32) {
 		}
 		return
 	}
-	port, _ := p.keptPort(g, m, prev)
+	want := prev
+	if pref != 0 {
+		want = pref
+	}
+	port, _ := p.keptPort(g, m, want)
 	if had && port != prev {
 		p.setGlobalCause(g, m, cause{ReasonPortReassign, portChangeDetail(prev, port)})
 	}

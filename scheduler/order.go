@@ -1,33 +1,57 @@
 package scheduler
 
-import "container/heap"
+// minHeap is a min-heap of int32 (unit positions or ranks), written out
+// so that pushing and popping allocate nothing per element.
+type minHeap []int32
 
-// int32Heap is a min-heap of unit positions (positions follow name order).
-type int32Heap []int32
-
-func (h int32Heap) Len() int           { return len(h) }
-func (h int32Heap) Less(i, j int) bool { return h[i] < h[j] }
-func (h int32Heap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-
-// Push implements heap.Interface.
-func (h *int32Heap) Push(x any) { *h = append(*h, x.(int32)) }
-
-// Pop implements heap.Interface.
-func (h *int32Heap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *minHeap) push(x int32) {
+	*h = append(*h, x)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if s[parent] <= s[i] {
+			break
+		}
+		s[parent], s[i] = s[i], s[parent]
+		i = parent
+	}
 }
+
+func (h *minHeap) pop() int32 {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(s) && s[l] < s[small] {
+			small = l
+		}
+		if r < len(s) && s[r] < s[small] {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		s[i], s[small] = s[small], s[i]
+		i = small
+	}
+	*h = s
+	return top
+}
+
+func (h minHeap) len() int { return len(h) }
 
 // scheduleOrder sorts active non-global units so that every MachineOf
 // peer comes before the units naming it, ties by name (Kahn's algorithm
-// with a min-heap). Units in or behind a cycle get no rank.
+// with a min-heap over positions, which follow name order). Units in or
+// behind a cycle get no rank.
 func (p *pass) scheduleOrder() {
 	n := len(p.units)
 	indegree := make([]int32, n)
 	followers := make([][]int32, n)
-	ready := &int32Heap{}
+	ready := &minHeap{}
 	for u := int32(0); int(u) < n; u++ {
 		in := &p.info[u]
 		if !in.active || in.global {
@@ -40,17 +64,16 @@ func (p *pass) scheduleOrder() {
 			}
 		}
 		if indegree[u] == 0 {
-			*ready = append(*ready, u)
+			*ready = append(*ready, u) // ascending already: a valid heap
 		}
 	}
-	heap.Init(ready)
-	for ready.Len() > 0 {
-		u := heap.Pop(ready).(int32)
+	for ready.len() > 0 {
+		u := ready.pop()
 		p.info[u].rank = int32(len(p.order))
 		p.order = append(p.order, u)
 		for _, f := range followers[u] {
 			if indegree[f]--; indegree[f] == 0 {
-				heap.Push(ready, f)
+				ready.push(f)
 			}
 		}
 	}

@@ -49,15 +49,17 @@ type pass struct {
 	pats     *patternIndex
 
 	// working state W
-	at      []int32  // machine of each non-global unit, -1 if none
-	port    []uint16 // its port
-	gAt     [][]globalPlacement
-	onM     [][]int32 // units placed on each machine
-	loads   *loadIndex
-	ports   *portTable
-	queue   *rankQueue // step 4's queue, nil outside step 4
-	actions []Action
-	unsched []Unscheduled
+	at    []int32  // machine of each non-global unit, -1 if none
+	port  []uint16 // its port
+	gAt   [][]globalPlacement
+	onM   [][]int32 // units placed on each machine
+	loads *loadIndex
+	ports *portTable
+	queue *rankQueue // step 4's queue, nil outside step 4
+
+	displacedWhilePlacing bool // step 4 displaced a unit: globals are redone
+	actions               []Action
+	unsched               []Unscheduled
 }
 
 type globalPlacement struct {

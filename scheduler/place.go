@@ -1,16 +1,12 @@
 package scheduler
 
-import "container/heap"
+import "math/bits"
 
 // maxPlacements bounds how often Replaces may make one unit move in a pass.
 const maxPlacements = 3
 
 // rankQueue is the queue of step 4: units by schedule rank.
-type rankQueue struct{ h int32Heap }
-
-func (q *rankQueue) push(rank int32) { heap.Push(&q.h, rank) }
-func (q *rankQueue) pop() int32      { return heap.Pop(&q.h).(int32) }
-func (q *rankQueue) len() int        { return q.h.Len() }
+type rankQueue = minHeap
 
 // place is step 4: every active non-global unit not in W, in schedule
 // order, goes to the least-loaded machine passing checks 1-6.
@@ -18,10 +14,9 @@ func (p *pass) place() {
 	p.queue = &rankQueue{}
 	for rank, u := range p.order {
 		if p.at[u] < 0 {
-			p.queue.h = append(p.queue.h, int32(rank))
+			*p.queue = append(*p.queue, int32(rank)) // ascending: a valid heap
 		}
 	}
-	heap.Init(&p.queue.h)
 	for p.queue.len() > 0 {
 		u := p.order[p.queue.pop()]
 		in := &p.info[u]
@@ -46,32 +41,54 @@ func (p *pass) place() {
 // 1-6 for u, or -1.
 func (p *pass) choose(u int32) int32 {
 	in := &p.info[u]
-	ok := func(m int32) bool { return p.feasible(nonGlobalChecks, u, m) }
 	switch {
 	case len(in.peers) > 0:
 		m := int32(-1)
 		if in.peers[0] >= 0 {
 			m = p.at[in.peers[0]]
 		}
-		if m >= 0 && p.alive.has(m) && ok(m) {
+		if m >= 0 && p.alive.has(m) && p.feasible(nonGlobalChecks, u, m) {
 			return m
 		}
 		return -1
 	case in.idMachines != nil:
-		return p.leastLoaded(in.idMachines, ok)
+		return p.leastLoaded(u, in.idMachines)
 	}
-	return p.loads.each(p.masks[in.metaMask], ok)
+	return p.firstByLoad(u, p.masks[in.metaMask])
+}
+
+// firstByLoad walks the machines of mask in (load, position) order and
+// returns the first passing checks 1-6, or -1. Whole words of machines
+// outside the mask or the bucket are skipped at once.
+func (p *pass) firstByLoad(u int32, mask bitset) int32 {
+	for l, b := range p.loads.buckets {
+		if p.loads.size[l] == 0 {
+			continue
+		}
+		for w := range b {
+			word := b[w] & mask[w]
+			for word != 0 {
+				m := int32(w<<6 + bits.TrailingZeros64(word))
+				if p.feasible(nonGlobalChecks, u, m) {
+					return m
+				}
+				word &= word - 1
+			}
+		}
+	}
+	return -1
 }
 
 // leastLoaded returns the machine of ms with the smallest (load, position)
-// that passes ok, or -1.
-func (p *pass) leastLoaded(ms []int32, ok func(int32) bool) int32 {
+// that passes checks 1-6 for u, or -1.
+func (p *pass) leastLoaded(u int32, ms []int32) int32 {
 	best := int32(-1)
+	load := p.loads.load
 	for _, m := range ms {
-		if !p.alive.has(m) || !ok(m) {
+		if !p.alive.has(m) || !p.feasible(nonGlobalChecks, u, m) {
 			continue
 		}
-		if best < 0 || p.loads.load[m] < p.loads.load[best] || p.loads.load[m] == p.loads.load[best] && m < best {
+		if best < 0 || load[m] < load[best] || load[m] == load[best] && m < best {
 			best = m
 		}
 	}

@@ -1,0 +1,49 @@
+package agent
+
+import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// impure are standard packages that would let the planner do I/O, read
+// the clock, start goroutines or draw random numbers. The agent's loop and
+// its D-Bus implementation belong in a subpackage.
+var impure = map[string]bool{
+	"os": true, "os/exec": true, "io/fs": true, "net": true, "syscall": true,
+	"time": true, "sync": true, "math/rand": true, "math/rand/v2": true,
+	"crypto/rand": true, "log": true, "log/slog": true, "unsafe": true,
+}
+
+// The package imports only the standard library and the unit package,
+// and nothing from the standard library that breaks purity.
+func TestImports(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			first, _, _ := strings.Cut(path, "/")
+			switch {
+			case path == "github.com/fleetsim/fleet/unit":
+			case strings.Contains(first, "."):
+				t.Errorf("%s imports %s: only the standard library and unit are allowed", name, path)
+			case impure[path]:
+				t.Errorf("%s imports %s: the planner must stay pure", name, path)
+			}
+		}
+	}
+}
