@@ -1,0 +1,144 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fleetsim/fleet/scheduler"
+	"github.com/fleetsim/fleet/unit"
+)
+
+// The checks here are written apart from the scheduler, by brute force
+// over the registry, so that they judge it rather than repeat it.
+
+// checkPlanTargets: no plan puts a unit on a machine the snapshot it was
+// made from knew to be dead.
+func (w *World) checkPlanTargets(snap *scheduler.Snapshot, plan *scheduler.Plan) {
+	alive := make(map[string]bool, len(snap.Machines))
+	for _, m := range snap.Machines {
+		alive[m.ID] = m.Alive
+	}
+	for _, a := range plan.Actions {
+		if a.Kind != scheduler.Unschedule && !alive[a.To] {
+			w.violate("safety", fmt.Sprintf("plan puts %s on %s, which it knew dead", a.Unit, a.To))
+		}
+	}
+}
+
+// checkMachines checks every unit scheduled on the given machines, and
+// the MachineOf followers of those units wherever they are.
+func (w *World) checkMachines(ms []int32) {
+	for _, m := range ms {
+		es := w.reg.sched[m]
+		for k, e := range es {
+			w.checkEntry(m, e, es[k+1:])
+		}
+	}
+}
+
+func (w *World) checkEntry(m int32, e entry, rest []entry) {
+	mc, u := w.machines[m], w.units[e.u]
+	req := &u.req
+	fail := func(format string, args ...any) {
+		w.violate("safety", fmt.Sprintf("%s on %s: ", u.name, mc.id)+fmt.Sprintf(format, args...))
+	}
+	if !u.desired.Active() || u.removed {
+		fail("scheduled while %s", u.desired)
+	}
+	if !u.global && w.reg.where[e.u] != m {
+		fail("also scheduled on another machine")
+	}
+	if id := req.MachineID; id != "" && id != mc.id && !(len(id) == 8 && strings.HasPrefix(mc.id, id)) {
+		fail("MachineID is %s", id)
+	}
+	if !req.Metadata.Matches(mc.meta) {
+		fail("metadata does not match %s", req.Metadata)
+	}
+	for _, peer := range req.MachineOf {
+		if p, ok := w.upos[peer]; !ok || w.reg.where[p] != m {
+			fail("MachineOf peer %s is elsewhere", peer)
+		}
+	}
+	for _, f := range u.followers {
+		if at := w.reg.where[f]; at >= 0 && at != m {
+			fail("follower %s is on another machine", w.units[f].name)
+		}
+	}
+	if len(req.Ports) > 0 && !req.Ports.Contains(e.port) || len(req.Ports) == 0 && e.port != 0 {
+		fail("port %d outside %s", e.port, req.Ports)
+	}
+	for _, o := range rest {
+		v := w.units[o.u]
+		if g, ok := unit.MatchAny(req.Conflicts, v.name); ok {
+			fail("conflicts (%s) with %s", g, v.name)
+		}
+		if g, ok := unit.MatchAny(v.req.Conflicts, u.name); ok {
+			fail("%s conflicts with it (%s)", v.name, g)
+		}
+		if e.port != 0 && e.port == o.port {
+			fail("port %d also given to %s", e.port, v.name)
+		}
+	}
+}
+
+// livenessAt is when liveness is checked: the liveness bound after the
+// last fault, or -1 when no fault is scheduled.
+func (w *World) livenessAt() time.Duration {
+	if w.lastOp == 0 && len(w.ops) == 0 {
+		return w.cfg.LivenessBound()
+	}
+	return w.lastOp + w.cfg.LivenessBound() + w.extraLiveness()
+}
+
+// extraLiveness widens the bound when starts may fail or units crash:
+// the agent restarts them at its next reconcile.
+func (w *World) extraLiveness() time.Duration {
+	if w.cfg.StartFailProb > 0 || w.cfg.CrashPerHour > 0 {
+		return 5 * (w.cfg.AgentInterval + w.cfg.StartTime + w.cfg.StartJitter)
+	}
+	return 0
+}
+
+// checkLiveness: once faults have stopped for the bound, every unit the
+// scheduler can place runs on the machine the registry gives it.
+func (w *World) checkLiveness() {
+	w.stats.liveness = true
+	plan, err := w.sched.Plan(w.snapshot())
+	w.stats.schedulerCalls++
+	if err != nil {
+		w.violate("liveness", err.Error())
+		return
+	}
+	unplaceable := map[string]bool{}
+	for _, u := range plan.Unscheduled {
+		unplaceable[u.Unit] = true
+	}
+	for m, es := range w.reg.sched {
+		for _, e := range es {
+			w.checkRunning(int32(m), e.u)
+		}
+	}
+	for i, u := range w.units {
+		if u.desired.Active() && !u.removed && !u.global && !unplaceable[u.name] && w.reg.where[i] < 0 {
+			w.violate("liveness", fmt.Sprintf("%s is schedulable but has no machine", u.name))
+		}
+	}
+}
+
+func (w *World) checkRunning(m, u int32) {
+	mc, su := w.machines[m], w.units[u]
+	want := uint8(sdActive)
+	if su.desired == unit.StateLoaded {
+		want = sdInactive
+	}
+	k := mc.find(u)
+	switch {
+	case !mc.up:
+		w.violate("liveness", fmt.Sprintf("%s is scheduled on %s, which is down", su.name, mc.id))
+	case k < 0:
+		w.violate("liveness", fmt.Sprintf("%s is scheduled on %s but not loaded there", su.name, mc.id))
+	case mc.units[k].active != want:
+		w.violate("liveness", fmt.Sprintf("%s on %s is %s, want %s", su.name, mc.id, sdActiveNames[mc.units[k].active], sdActiveNames[want]))
+	}
+}

@@ -1,0 +1,163 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleet/unit"
+)
+
+// OpKind names an operation injected into a run: a fault, or a change an
+// operator makes.
+type OpKind uint8
+
+// The operations a run can be given.
+const (
+	OpKill           OpKind = iota + 1 // machine crashes
+	OpRejoin                           // a crashed machine boots again
+	OpPartition                        // machine is cut off from the registry
+	OpHeal                             // machine reaches the registry again
+	OpKillLeader                       // the engine leader's machine crashes
+	OpRegistrySlow                     // registry latency grows by Extra for For
+	OpLoseHeartbeats                   // machine loses heartbeats with probability Rate for For
+	OpSkew                             // machine's clock runs Rate faster (or slower, negative)
+	OpJoin                             // a new machine joins, with Metadata
+	OpSetState                         // unit's desired state becomes State
+	OpSetMetadata                      // machine's metadata becomes Metadata
+)
+
+var opNames = [...]string{"", "kill", "rejoin", "partition", "heal", "kill-leader", "registry-slow",
+	"lose-heartbeats", "skew", "join", "set-state", "metadata"}
+
+// String returns the operation's name as scenario files write it.
+func (k OpKind) String() string {
+	if int(k) < len(opNames) {
+		return opNames[k]
+	}
+	return "unknown"
+}
+
+// Op is one injected operation.
+type Op struct {
+	Kind     OpKind
+	Machine  string            // the machine concerned, if any
+	Unit     string            // the unit concerned (OpSetState)
+	State    unit.State        // OpSetState
+	Extra    time.Duration     // OpRegistrySlow: added latency
+	For      time.Duration     // OpRegistrySlow, OpLoseHeartbeats: how long
+	Rate     float64           // OpLoseHeartbeats: probability; OpSkew: fraction
+	Metadata map[string]string // OpJoin, OpSetMetadata
+	IsFault  bool              // counts as a fault for the liveness check
+}
+
+// Label is a short text for reports ("kill m3").
+func (o Op) Label() string {
+	switch {
+	case o.Machine != "":
+		return o.Kind.String() + " " + o.Machine
+	case o.Unit != "":
+		return o.Kind.String() + " " + o.Unit
+	}
+	return o.Kind.String()
+}
+
+// At schedules op at virtual time t. Ops given before the first RunUntil
+// are checked against the machines and units known then.
+func (w *World) At(t time.Duration, op Op) error {
+	if t < w.now {
+		return fmt.Errorf("sim: %s at %v is in the past (now %v)", op.Label(), t, w.now)
+	}
+	if err := w.checkOp(op); err != nil {
+		return err
+	}
+	w.ops = append(w.ops, op)
+	if op.IsFault && t > w.lastOp {
+		w.lastOp = t
+	}
+	w.seq++
+	w.queue.push(event{at: t, seq: w.seq, kind: evOp, a: -1, b: int32(len(w.ops) - 1)})
+	w.faults = append(w.faults, FaultMark{At: t, Label: op.Label()})
+	return nil
+}
+
+func (w *World) checkOp(op Op) error {
+	needsMachine := op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState
+	if op.Kind == 0 || int(op.Kind) >= len(opNames) {
+		return fmt.Errorf("sim: unknown operation %d", op.Kind)
+	}
+	if needsMachine && op.Kind != OpJoin {
+		if _, ok := w.mpos[op.Machine]; !ok && !w.joinsLater(op.Machine) {
+			return fmt.Errorf("sim: %s: no machine %q", op.Kind, op.Machine)
+		}
+	}
+	if op.Kind == OpJoin {
+		if _, ok := w.mpos[op.Machine]; ok || op.Machine == "" || w.joinsLater(op.Machine) {
+			return fmt.Errorf("sim: join: machine %q exists already or has no ID", op.Machine)
+		}
+	}
+	if op.Kind == OpSetState {
+		if _, ok := w.upos[op.Unit]; !ok {
+			return fmt.Errorf("sim: %s: no unit %q", op.Kind, op.Unit)
+		}
+	}
+	return nil
+}
+
+// joinsLater reports whether an OpJoin already scheduled adds id.
+func (w *World) joinsLater(id string) bool {
+	for _, o := range w.ops {
+		if o.Kind == OpJoin && o.Machine == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *World) applyOp(k int32) {
+	op := w.ops[k]
+	i, known := w.mpos[op.Machine]
+	switch op.Kind {
+	case OpKill:
+		w.crash(i)
+	case OpRejoin:
+		if !w.machines[i].up {
+			w.boot(i)
+		}
+	case OpPartition:
+		w.machines[i].cut = true
+	case OpHeal:
+		m := w.machines[i]
+		m.cut, m.dirty = false, true
+	case OpKillLeader:
+		if w.reg.leader >= 0 {
+			w.crash(w.reg.leader)
+		}
+	case OpRegistrySlow:
+		w.reg.slowExtra, w.reg.slowUntil = op.Extra, w.now+op.For
+	case OpLoseHeartbeats:
+		w.machines[i].lossRate, w.machines[i].lossUntil = op.Rate, w.now+op.For
+	case OpSkew:
+		w.machines[i].skew = op.Rate
+	case OpJoin:
+		if !known {
+			_ = w.AddMachine(op.Machine, op.Metadata) // checked unique when the join was scheduled
+		}
+	case OpSetState:
+		w.setState(w.upos[op.Unit], op.State)
+	case OpSetMetadata:
+		w.machines[i].meta = copyMeta(op.Metadata)
+		w.reg.rev++
+	}
+}
+
+func (w *World) setState(u int32, s unit.State) {
+	w.units[u].desired = s
+	w.reg.rev++
+	for i := range w.machines {
+		for _, e := range w.reg.sched[i] {
+			if e.u == u {
+				w.wake(int32(i))
+			}
+		}
+	}
+}
