@@ -57,9 +57,9 @@ type pass struct {
 	ports *portTable
 	queue *rankQueue // step 4's queue, nil outside step 4
 
-	displacedWhilePlacing bool // step 4 displaced a unit: globals are redone
-	actions               []Action
-	unsched               []Unscheduled
+	displaced bool // a step 4 round displaced a unit
+	actions   []Action
+	unsched   []Unscheduled
 }
 
 type globalPlacement struct {

@@ -9,21 +9,33 @@ const maxPlacements = 3
 type rankQueue = minHeap
 
 // place is step 4: every active non-global unit not in W, in schedule
-// order, goes to the least-loaded machine passing checks 1-6.
+// order, goes to the least-loaded machine passing checks 1-6. When a
+// round displaced units (Replaces), globals are redone and every unit
+// still unplaced is tried again, until a round displaces nothing.
 func (p *pass) place() {
 	p.queue = &rankQueue{}
-	for rank, u := range p.order {
-		if p.at[u] < 0 {
-			*p.queue = append(*p.queue, int32(rank)) // ascending: a valid heap
+	for {
+		for rank, u := range p.order {
+			if p.at[u] < 0 {
+				*p.queue = append(*p.queue, int32(rank)) // ascending: a valid heap
+			}
 		}
+		p.displaced = false
+		p.drain()
+		if !p.displaced {
+			break
+		}
+		p.redoGlobals()
 	}
+	p.queue = nil
+}
+
+// drain places the queued units in rank order.
+func (p *pass) drain() {
 	for p.queue.len() > 0 {
 		u := p.order[p.queue.pop()]
 		in := &p.info[u]
-		if p.at[u] >= 0 {
-			continue
-		}
-		if in.placedThisPass >= maxPlacements {
+		if p.at[u] >= 0 || in.placedThisPass >= maxPlacements {
 			continue
 		}
 		m := p.choose(u)
@@ -34,7 +46,6 @@ func (p *pass) place() {
 		p.add(u, m, p.ports.lowestFree(m, p.units[u].Req.Ports))
 		p.displaceReplaced(u, m)
 	}
-	p.queue = nil
 }
 
 // choose returns the least-loaded machine (ties by ID) passing checks

@@ -21,9 +21,6 @@ func (s *Scheduler) Plan(snap *Snapshot) (*Plan, error) {
 	p.keep()
 	p.globals()
 	p.place()
-	if p.displacedWhilePlacing {
-		p.redoGlobals()
-	}
 	p.diff()
 	sortActions(p.actions)
 	sort.Slice(p.unsched, func(i, j int) bool { return p.unsched[i].Unit < p.unsched[j].Unit })

@@ -82,7 +82,7 @@ func (p *pass) displace(v, m int32, c cause) {
 	in.cause, in.causeDetail = c.reason, c.detail
 	if p.queue != nil {
 		p.queue.push(in.rank)
-		p.displacedWhilePlacing = true
+		p.displaced = true
 	}
 	for _, f := range append([]int32(nil), p.onM[m]...) {
 		if containsInt32(p.info[f].peers, v) {

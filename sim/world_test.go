@@ -8,7 +8,9 @@ import (
 	"github.com/fleetsim/fleet/unit"
 )
 
-func fleetOpt(k, v string) unit.Option { return unit.Option{Section: unit.FleetSection, Name: k, Value: v} }
+func fleetOpt(k, v string) unit.Option {
+	return unit.Option{Section: unit.FleetSection, Name: k, Value: v}
+}
 
 // failoverWorld is five machines, spread and pinned units, a global unit
 // and a MachineOf pair, with m2 crashing at one minute.
