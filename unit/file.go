@@ -1,12 +1,14 @@
 package unit
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	sdunit "github.com/coreos/go-systemd/v22/unit"
 )
@@ -30,20 +32,57 @@ type File struct {
 }
 
 // Parse reads a systemd unit file. Errors wrap ErrInvalidFile and say why.
+//
+// A file is refused when NewFile would refuse its options, when it is
+// larger than MaxFileSize, when it is not UTF-8 (the API carries options
+// as JSON, which would replace the bad bytes and so change the hash), or
+// when a line is longer than maxLineLength bytes with its newline. The
+// line limit is systemd's; go-systemd checks it only on what its read
+// buffer happens to hold, so a file could pass whose canonical form, the
+// same lines at other offsets, would not.
 func Parse(r io.Reader) (*File, error) {
-	lr := &io.LimitedReader{R: r, N: MaxFileSize + 1}
-	opts, err := sdunit.DeserializeOptions(lr)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
 	}
-	if lr.N <= 0 {
+	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidFile, MaxFileSize)
 	}
-	f := &File{Options: make([]Option, 0, len(opts))}
-	for _, o := range opts {
-		f.Options = append(f.Options, Option{Section: o.Section, Name: o.Name, Value: o.Value})
+	if err := checkLines(data); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
 	}
-	return f, nil
+	// The end of the file ends its last line. Without the added newline a
+	// last line `A=x\` (a continuation cut by EOF) parses to a value that
+	// its own canonical form does not parse back to, so the hash changes.
+	opts, err := sdunit.DeserializeOptions(io.MultiReader(bytes.NewReader(data), strings.NewReader("\n")))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
+	}
+	options := make([]Option, 0, len(opts))
+	for _, o := range opts {
+		options = append(options, Option{Section: o.Section, Name: o.Name, Value: o.Value})
+	}
+	// The API's rules too, so that what a file holds can be submitted:
+	// go-systemd accepts "=v" and section names such as "[" or "a\nb".
+	return NewFile(options)
+}
+
+// maxLineLength is systemd's LINE_MAX, newline included.
+const maxLineLength = sdunit.SYSTEMD_LINE_MAX
+
+// checkLines rejects data that is not UTF-8 or has a line too long.
+func checkLines(data []byte) error {
+	for n := 1; len(data) > 0; n++ {
+		line, rest, _ := bytes.Cut(data, []byte{'\n'})
+		if len(line) >= maxLineLength {
+			return fmt.Errorf("line %d too long (max %d bytes)", n, maxLineLength)
+		}
+		if !utf8.Valid(line) {
+			return fmt.Errorf("line %d is not valid UTF-8", n)
+		}
+		data = rest
+	}
+	return nil
 }
 
 // ParseString parses a unit file held in a string.
@@ -65,7 +104,9 @@ func NewFile(opts []Option) (*File, error) {
 
 // Serialize returns the canonical form of the file: sections in order of
 // first appearance, "[Section]" then "Name=Value" lines, one blank line
-// between sections. It is what the content hash is computed over.
+// between sections. It is what the content hash is computed over. A value
+// ending in a backslash is written with a space after it, so that it is
+// not read back as continued on the next line.
 func (f *File) Serialize() string {
 	var b strings.Builder
 	for i, sec := range f.Sections() {
@@ -74,9 +115,17 @@ func (f *File) Serialize() string {
 		}
 		b.WriteString("[" + sec + "]\n")
 		for _, o := range f.Options {
-			if o.Section == sec {
-				b.WriteString(o.Name + "=" + o.Value + "\n")
+			if o.Section != sec {
+				continue
 			}
+			b.WriteString(o.Name + "=" + o.Value)
+			if strings.HasSuffix(o.Value, `\`) {
+				// Not a continuation (that ends in "\\\n"), but it would
+				// read as one, to go-systemd and systemd alike, and take
+				// in the next line. A space after it keeps the value.
+				b.WriteByte(' ')
+			}
+			b.WriteByte('\n')
 		}
 	}
 	return b.String()

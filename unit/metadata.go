@@ -2,6 +2,7 @@ package unit
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -95,11 +96,13 @@ func (p MetadataPredicate) Holds(v string, ok bool) bool {
 	}
 }
 
-// compareValues compares numerically when both parse as numbers.
+// compareValues compares numerically when both parse as numbers. "NaN"
+// parses as a float but is no number: compared numerically it would equal
+// everything, so it is compared as a string.
 func compareValues(a, b string) int {
 	fa, errA := strconv.ParseFloat(a, 64)
 	fb, errB := strconv.ParseFloat(b, 64)
-	if errA == nil && errB == nil {
+	if errA == nil && errB == nil && !math.IsNaN(fa) && !math.IsNaN(fb) {
 		switch {
 		case fa < fb:
 			return -1

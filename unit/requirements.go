@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
 )
 
 // ErrInvalidRequirements is wrapped by every [X-Fleet] error.
@@ -93,6 +94,11 @@ func (r *Requirements) addOption(key, value string) error {
 func (r *Requirements) addMachineID(values []string) error {
 	if len(values) != 1 {
 		return fmt.Errorf("want exactly one machine ID, got %d", len(values))
+	}
+	// A quoted value can hold white space (MachineID=" "); no machine ID
+	// does, and such a unit could never be placed.
+	if strings.IndexFunc(values[0], unicode.IsSpace) >= 0 {
+		return fmt.Errorf("machine ID %q holds white space", values[0])
 	}
 	if r.MachineID != "" && r.MachineID != values[0] {
 		return fmt.Errorf("a second, different machine ID (already %s)", r.MachineID)
