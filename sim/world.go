@@ -24,6 +24,7 @@ type World struct {
 	mpos     map[string]int32
 	units    []*simUnit
 	upos     map[string]int32
+	awaiting map[string][]int32 // MachineOf names not yet added -> their followers
 	reg      registry
 	engine   engineState
 	sched    *scheduler.Scheduler
@@ -68,6 +69,7 @@ func New(cfg Config) (*World, error) {
 		cfg:        cfg,
 		mpos:       map[string]int32{},
 		upos:       map[string]int32{},
+		awaiting:   map[string][]int32{},
 		sched:      scheduler.New(),
 		rngLatency: newRand(cfg.Seed, "latency"),
 		rngStart:   newRand(cfg.Seed, "start"),
@@ -130,13 +132,12 @@ func (w *World) AddUnit(name string, opts []unit.Option, desired unit.State) err
 	for _, peer := range req.MachineOf {
 		if p, ok := w.upos[peer]; ok {
 			w.units[p].followers = append(w.units[p].followers, i)
+		} else {
+			w.awaiting[peer] = append(w.awaiting[peer], i)
 		}
 	}
-	for j, other := range w.units[:i] {
-		if containsName(other.req.MachineOf, name) {
-			u.followers = append(u.followers, int32(j))
-		}
-	}
+	u.followers = append(u.followers, w.awaiting[name]...)
+	delete(w.awaiting, name)
 	w.reg.rev++
 	return nil
 }
@@ -256,13 +257,4 @@ func copyMeta(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-func containsName(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
