@@ -144,23 +144,23 @@ func (r *Requirements) check(name string) error {
 	if r.MachineID != "" {
 		switch {
 		case len(r.MachineOf) > 0:
-			return errors.New("MachineID cannot be combined with MachineOf")
+			return errors.New("cannot combine MachineID with MachineOf")
 		case len(r.Conflicts) > 0:
-			return errors.New("MachineID cannot be combined with Conflicts")
+			return errors.New("cannot combine MachineID with Conflicts")
 		case r.Global:
-			return errors.New("MachineID cannot be combined with Global")
+			return errors.New("cannot combine MachineID with Global")
 		case len(r.Replaces) > 0:
-			return errors.New("MachineID cannot be combined with Replaces")
+			return errors.New("cannot combine MachineID with Replaces")
 		}
 	}
 	if r.Global && len(r.MachineOf) > 0 {
-		return errors.New("Global cannot be combined with MachineOf")
+		return errors.New("cannot combine Global with MachineOf")
 	}
 	if r.Global && len(r.Replaces) > 0 {
-		return errors.New("Global cannot be combined with Replaces")
+		return errors.New("cannot combine Global with Replaces")
 	}
 	if len(r.Conflicts) > 0 && len(r.Replaces) > 0 {
-		return errors.New("Conflicts cannot be combined with Replaces")
+		return errors.New("cannot combine Conflicts with Replaces")
 	}
 	for _, peer := range r.MachineOf {
 		if peer == name {
