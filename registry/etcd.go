@@ -1,0 +1,239 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/fleetsim/fleet/unit"
+)
+
+// MaxTxnOps bounds the operations of one transaction (etcd's default
+// limit is 128); larger commits are split into batches.
+const MaxTxnOps = 100
+
+// Etcd is the registry kept in etcd.
+type Etcd struct {
+	cli *clientv3.Client
+	k   keys
+}
+
+// New returns a registry over cli under prefix ("" for fleet's). It does
+// no I/O.
+func New(cli *clientv3.Client, prefix string) *Etcd {
+	return &Etcd{cli: cli, k: newKeys(prefix)}
+}
+
+// Prefix returns the key prefix in use.
+func (r *Etcd) Prefix() string { return r.k.prefix }
+
+// ElectionKey is the key prefix of the engine leader election.
+func (r *Etcd) ElectionKey() string { return r.k.prefix + "engine/leader" }
+
+// Client returns the etcd client.
+func (r *Etcd) Client() *clientv3.Client { return r.cli }
+
+// CreateUnit stores a new unit: its body under its hash and its job. It
+// fails with ErrExists when a unit of that name exists.
+func (r *Etcd) CreateUnit(ctx context.Context, name string, f *unit.File, desired unit.State) error {
+	h := f.Hash().String()
+	body, err := json.Marshal(bodyJSON{Options: f.Options})
+	if err != nil {
+		return fmt.Errorf("registry: encode %s: %w", name, err)
+	}
+	job, err := json.Marshal(jobJSON{Hash: h, Desired: desired.String()})
+	if err != nil {
+		return fmt.Errorf("registry: encode %s: %w", name, err)
+	}
+	resp, err := r.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), "=", 0)).
+		Then(clientv3.OpPut(r.k.body(h), string(body)), clientv3.OpPut(r.k.job(name), string(job))).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("registry: create %s: %w", name, err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("%w: unit %s", ErrExists, name)
+	}
+	return nil
+}
+
+// Job returns one unit's job.
+func (r *Etcd) Job(ctx context.Context, name string) (Job, error) {
+	resp, err := r.cli.Get(ctx, r.k.job(name))
+	if err != nil {
+		return Job{}, fmt.Errorf("registry: get %s: %w", name, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return Job{}, fmt.Errorf("%w: unit %s", ErrNotFound, name)
+	}
+	return decodeJob(name, resp.Kvs[0].Value)
+}
+
+// Jobs returns every unit's job, sorted by name.
+func (r *Etcd) Jobs(ctx context.Context) ([]Job, error) {
+	resp, err := r.cli.Get(ctx, r.k.jobs(), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("registry: list units: %w", err)
+	}
+	out := make([]Job, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		j, err := decodeJob(strings.TrimPrefix(string(kv.Key), r.k.jobs()), kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func decodeJob(name string, v []byte) (Job, error) {
+	var j jobJSON
+	if err := json.Unmarshal(v, &j); err != nil {
+		return Job{}, fmt.Errorf("registry: unit %s: corrupt record: %w", name, err)
+	}
+	h, err := unit.ParseHash(j.Hash)
+	if err != nil {
+		return Job{}, fmt.Errorf("registry: unit %s: %w", name, err)
+	}
+	s, err := unit.ParseState(j.Desired)
+	if err != nil {
+		return Job{}, fmt.Errorf("registry: unit %s: %w", name, err)
+	}
+	return Job{Name: name, Hash: h, Desired: s}, nil
+}
+
+// File returns the unit body stored under hash.
+func (r *Etcd) File(ctx context.Context, h unit.Hash) (*unit.File, error) {
+	resp, err := r.cli.Get(ctx, r.k.body(h.String()))
+	if err != nil {
+		return nil, fmt.Errorf("registry: get body %s: %w", h.Short(), err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, fmt.Errorf("%w: unit body %s", ErrNotFound, h.Short())
+	}
+	var b bodyJSON
+	if err := json.Unmarshal(resp.Kvs[0].Value, &b); err != nil {
+		return nil, fmt.Errorf("registry: body %s: corrupt record: %w", h.Short(), err)
+	}
+	return &unit.File{Options: b.Options}, nil
+}
+
+// SetDesired changes a unit's desired state.
+func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error {
+	j, err := r.Job(ctx, name)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(jobJSON{Hash: j.Hash.String(), Desired: s.String()})
+	if err != nil {
+		return fmt.Errorf("registry: encode %s: %w", name, err)
+	}
+	resp, err := r.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
+		Then(clientv3.OpPut(r.k.job(name), string(v))).Commit()
+	if err != nil {
+		return fmt.Errorf("registry: set %s %s: %w", name, s, err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
+	}
+	return nil
+}
+
+// DestroyUnit removes a unit's job; the engine then unschedules it.
+func (r *Etcd) DestroyUnit(ctx context.Context, name string) error {
+	resp, err := r.cli.Delete(ctx, r.k.job(name))
+	if err != nil {
+		return fmt.Errorf("registry: destroy %s: %w", name, err)
+	}
+	if resp.Deleted == 0 {
+		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
+	}
+	return nil
+}
+
+// Schedule returns every placement, sorted by (unit, machine).
+func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
+	resp, err := r.cli.Get(ctx, r.k.scheduleAll(), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("registry: read schedule: %w", err)
+	}
+	out, err := r.decodePlacements(resp.Kvs)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Unit != out[j].Unit {
+			return out[i].Unit < out[j].Unit
+		}
+		return out[i].Machine < out[j].Machine
+	})
+	return out, err
+}
+
+// MachineSchedule returns one machine's placements, sorted by unit, and
+// the revision to watch from.
+func (r *Etcd) MachineSchedule(ctx context.Context, machine string) ([]Placement, int64, error) {
+	resp, err := r.cli.Get(ctx, r.k.schedule(machine), clientv3.WithPrefix())
+	if err != nil {
+		return nil, 0, fmt.Errorf("registry: read schedule of %s: %w", machine, err)
+	}
+	out, err := r.decodePlacements(resp.Kvs)
+	return out, resp.Header.Revision, err
+}
+
+func (r *Etcd) decodePlacements(kvs []*mvccpb.KeyValue) ([]Placement, error) {
+	out := make([]Placement, 0, len(kvs))
+	for _, kv := range kvs {
+		p, err := r.decodePlacement(string(kv.Key), kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (r *Etcd) decodePlacement(key string, v []byte) (Placement, error) {
+	machine, name := lastTwo(key)
+	var pj placementJSON
+	if err := json.Unmarshal(v, &pj); err != nil {
+		return Placement{}, fmt.Errorf("registry: placement %s: corrupt record: %w", key, err)
+	}
+	return Placement{Unit: name, Machine: machine, Port: pj.Port}, nil
+}
+
+// Commit writes schedule changes in transactions of at most MaxTxnOps,
+// each guarded by g. When the guard fails it returns ErrNotLeader; the
+// batches before it have landed, which is safe: each is a valid step.
+func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) error {
+	for len(changes) > 0 {
+		n := min(len(changes), MaxTxnOps)
+		ops := make([]clientv3.Op, 0, n)
+		for _, c := range changes[:n] {
+			key := r.k.placement(c.Machine, c.Unit)
+			if c.Delete {
+				ops = append(ops, clientv3.OpDelete(key))
+				continue
+			}
+			v, _ := json.Marshal(placementJSON{Port: c.Port}) // a struct of one uint16 always encodes
+			ops = append(ops, clientv3.OpPut(key, string(v)))
+		}
+		txn := r.cli.Txn(ctx)
+		if g.Key != "" {
+			txn = txn.If(clientv3.Compare(clientv3.CreateRevision(g.Key), "=", g.Rev))
+		}
+		resp, err := txn.Then(ops...).Commit()
+		if err != nil {
+			return fmt.Errorf("registry: commit schedule: %w", err)
+		}
+		if !resp.Succeeded {
+			return ErrNotLeader
+		}
+		changes = changes[n:]
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package registry
+
+import (
+	"errors"
+
+	"github.com/fleetsim/fleet/unit"
+)
+
+// Errors the registry returns; callers test them with errors.Is.
+var (
+	ErrNotFound  = errors.New("registry: not found")
+	ErrExists    = errors.New("registry: already exists")
+	ErrNotLeader = errors.New("registry: write refused: not the engine leader")
+)
+
+// Job is a unit in the registry: its name, content hash and desired state.
+type Job struct {
+	Name    string
+	Hash    unit.Hash
+	Desired unit.State
+}
+
+// Machine is a machine that holds a lease.
+type Machine struct {
+	ID       string            `json:"id"`
+	PublicIP string            `json:"publicIP"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+// Placement puts a unit on a machine, with its port (0 if none).
+type Placement struct {
+	Unit    string
+	Machine string
+	Port    uint16
+}
+
+// Change is one schedule write: put or delete a placement.
+type Change struct {
+	Delete bool
+	Placement
+}
+
+// UnitState is what one machine's systemd reports for one unit.
+type UnitState struct {
+	Unit        string `json:"name"`
+	Machine     string `json:"machineID"`
+	Hash        string `json:"hash"`
+	LoadState   string `json:"systemdLoadState"`
+	ActiveState string `json:"systemdActiveState"`
+	SubState    string `json:"systemdSubState"`
+}
+
+// Guard makes a write conditional on the engine's leadership: the key the
+// election created for the leader must still exist at its creation
+// revision. The zero Guard writes unconditionally.
+type Guard struct {
+	Key string
+	Rev int64
+}
+
+// jobJSON is a job as stored.
+type jobJSON struct {
+	Hash    string `json:"hash"`
+	Desired string `json:"desiredState"`
+}
+
+// bodyJSON is a unit body as stored.
+type bodyJSON struct {
+	Options []unit.Option `json:"options"`
+}
+
+// placementJSON is a schedule entry as stored.
+type placementJSON struct {
+	Port uint16 `json:"port,omitempty"`
+}
