@@ -203,13 +203,36 @@ func (r *Etcd) decodePlacement(key string, v []byte) (Placement, error) {
 	if err := json.Unmarshal(v, &pj); err != nil {
 		return Placement{}, fmt.Errorf("registry: placement %s: corrupt record: %w", key, err)
 	}
-	return Placement{Unit: name, Machine: machine, Port: pj.Port}, nil
+	p := Placement{Unit: name, Machine: machine, Port: pj.Port}
+	var err error
+	if pj.Hash != "" {
+		if p.Hash, err = unit.ParseHash(pj.Hash); err != nil {
+			return Placement{}, fmt.Errorf("registry: placement %s: %w", key, err)
+		}
+	}
+	if pj.Desired != "" {
+		if p.Desired, err = unit.ParseState(pj.Desired); err != nil {
+			return Placement{}, fmt.Errorf("registry: placement %s: %w", key, err)
+		}
+	}
+	return p, nil
+}
+
+func encodePlacement(p Placement) string {
+	pj := placementJSON{Port: p.Port, Desired: p.Desired.String()}
+	if !p.Hash.IsZero() {
+		pj.Hash = p.Hash.String()
+	}
+	v, _ := json.Marshal(pj) // strings and a number always encode
+	return string(v)
 }
 
 // Commit writes schedule changes in transactions of at most MaxTxnOps,
-// each guarded by g. When the guard fails it returns ErrNotLeader; the
-// batches before it have landed, which is safe: each is a valid step.
-func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) error {
+// each guarded by g, and returns the revision of the last one. When the
+// guard fails it returns ErrNotLeader; the batches before it have landed,
+// which is safe: each is a valid step.
+func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, error) {
+	var rev int64
 	for len(changes) > 0 {
 		n := min(len(changes), MaxTxnOps)
 		ops := make([]clientv3.Op, 0, n)
@@ -219,8 +242,7 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) error {
 				ops = append(ops, clientv3.OpDelete(key))
 				continue
 			}
-			v, _ := json.Marshal(placementJSON{Port: c.Port}) // a struct of one uint16 always encodes
-			ops = append(ops, clientv3.OpPut(key, string(v)))
+			ops = append(ops, clientv3.OpPut(key, encodePlacement(c.Placement)))
 		}
 		txn := r.cli.Txn(ctx)
 		if g.Key != "" {
@@ -228,12 +250,19 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) error {
 		}
 		resp, err := txn.Then(ops...).Commit()
 		if err != nil {
-			return fmt.Errorf("registry: commit schedule: %w", err)
+			return rev, fmt.Errorf("registry: commit schedule: %w", err)
 		}
 		if !resp.Succeeded {
-			return ErrNotLeader
+			return rev, ErrNotLeader
 		}
+		rev = resp.Header.Revision
 		changes = changes[n:]
 	}
-	return nil
+	return rev, nil
+}
+
+// WatchMachineSchedule watches one machine's schedule from revision rev:
+// the only part of the registry an agent needs to watch.
+func (r *Etcd) WatchMachineSchedule(ctx context.Context, machine string, rev int64) clientv3.WatchChan {
+	return r.cli.Watch(clientv3.WithRequireLeader(ctx), r.k.schedule(machine), clientv3.WithPrefix(), clientv3.WithRev(rev))
 }

@@ -108,7 +108,7 @@ func TestCommitIsGuardedByLeadership(t *testing.T) {
 	for i := 0; i < 250; i++ { // several transactions
 		changes = append(changes, registry.Change{Placement: registry.Placement{Unit: fmt.Sprintf("u%03d.service", i), Machine: "m1", Port: uint16(20000 + i)}})
 	}
-	if err := r.Commit(ctx, leader, changes); err != nil {
+	if _, err := r.Commit(ctx, leader, changes); err != nil {
 		t.Fatal(err)
 	}
 	got, rev, err := r.MachineSchedule(ctx, "m1")
@@ -119,7 +119,7 @@ func TestCommitIsGuardedByLeadership(t *testing.T) {
 	if _, err := cli.Delete(ctx, leader.Key); err != nil {
 		t.Fatal(err)
 	}
-	err = r.Commit(ctx, leader, []registry.Change{{Delete: true, Placement: registry.Placement{Unit: "u000.service", Machine: "m1"}}})
+	_, err = r.Commit(ctx, leader, []registry.Change{{Delete: true, Placement: registry.Placement{Unit: "u000.service", Machine: "m1"}}})
 	if !errors.Is(err, registry.ErrNotLeader) {
 		t.Fatalf("deposed commit: %v, want ErrNotLeader", err)
 	}

@@ -27,11 +27,15 @@ type Machine struct {
 	Metadata map[string]string `json:"metadata"`
 }
 
-// Placement puts a unit on a machine, with its port (0 if none).
+// Placement puts a unit on a machine, with its port (0 if none). The
+// engine also copies the unit's hash and desired state into it, so that
+// an agent needs to watch nothing but its own machine's schedule.
 type Placement struct {
 	Unit    string
 	Machine string
 	Port    uint16
+	Hash    unit.Hash
+	Desired unit.State
 }
 
 // Change is one schedule write: put or delete a placement.
@@ -71,5 +75,7 @@ type bodyJSON struct {
 
 // placementJSON is a schedule entry as stored.
 type placementJSON struct {
-	Port uint16 `json:"port,omitempty"`
+	Port    uint16 `json:"port,omitempty"`
+	Hash    string `json:"hash"`
+	Desired string `json:"desiredState"`
 }

@@ -1,0 +1,143 @@
+// Package runner is fleetd's agent loop: it holds the machine's lease,
+// watches only this machine's part of the schedule, runs the pure agent
+// planner against what systemd reports and applies the tasks, and
+// publishes unit states. Losing etcd leaves units running; once back,
+// units moved away in the meantime are stopped here.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/fleetsim/fleet/agent"
+	"github.com/fleetsim/fleet/registry"
+)
+
+// Config sets an agent's identity and timings.
+type Config struct {
+	Machine  registry.Machine // ID, public IP and metadata to register
+	TTL      time.Duration    // agent_ttl: the machine's lease
+	Interval time.Duration    // periodic reconcile, besides watch events
+	Purge    bool             // on shutdown, stop and unload every unit
+	Logf     func(format string, args ...any)
+}
+
+// Runner is one machine's agent. New does no I/O; Run does the work.
+type Runner struct {
+	reg *registry.Etcd
+	sd  agent.Systemd
+	cfg Config
+
+	mu         sync.Mutex
+	lease      clientv3.LeaseID
+	registered bool
+	published  map[string]registry.UnitState
+}
+
+// New returns an agent for the machine in cfg.
+func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
+	if cfg.TTL <= 0 {
+		cfg.TTL = 30 * time.Second
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Second
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	return &Runner{reg: reg, sd: sd, cfg: cfg, published: map[string]registry.UnitState{}}
+}
+
+// Registered reports whether the machine holds its lease now.
+func (r *Runner) Registered() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.registered
+}
+
+// Run registers the machine and reconciles until ctx ends. Errors from
+// etcd are retried: the units keep running meanwhile.
+func (r *Runner) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		err := r.session(ctx)
+		r.setRegistered(false)
+		if ctx.Err() != nil {
+			break
+		}
+		r.cfg.Logf("agent: %v; units keep running, retrying", err)
+		sleep(ctx, time.Second)
+	}
+	if r.cfg.Purge {
+		return r.purge()
+	}
+	return nil
+}
+
+// session is one lease: register, then reconcile on schedule changes,
+// unit state changes and every interval, until the lease is lost.
+func (r *Runner) session(ctx context.Context) error {
+	cli := r.reg.Client()
+	g, err := cli.Grant(ctx, int64(max(r.cfg.TTL/time.Second, 1)))
+	if err != nil {
+		return fmt.Errorf("agent: lease: %w", err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ka, err := cli.KeepAlive(sctx, g.ID)
+	if err != nil {
+		return fmt.Errorf("agent: keep lease alive: %w", err)
+	}
+	if err := r.reg.RegisterMachine(ctx, r.cfg.Machine, g.ID); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.lease, r.registered, r.published = g.ID, true, map[string]registry.UnitState{}
+	r.mu.Unlock()
+	_, rev, err := r.reg.MachineSchedule(ctx, r.cfg.Machine.ID)
+	if err != nil {
+		return err
+	}
+	wch := r.reg.WatchMachineSchedule(sctx, r.cfg.Machine.ID, rev+1)
+	tick := time.NewTicker(r.cfg.Interval)
+	defer tick.Stop()
+	for {
+		if err := r.Reconcile(ctx); err != nil {
+			r.cfg.Logf("agent: reconcile: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-ka:
+			if !ok {
+				return errors.New("agent: lease lost")
+			}
+			continue // a renewal: nothing to reconcile
+		case resp, ok := <-wch:
+			if !ok || resp.Err() != nil {
+				return fmt.Errorf("agent: schedule watch ended: %v", resp.Err())
+			}
+		case <-r.sd.Changed():
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Runner) setRegistered(v bool) {
+	r.mu.Lock()
+	r.registered = v
+	r.mu.Unlock()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

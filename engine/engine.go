@@ -1,0 +1,178 @@
+// Package engine is fleetd's leader loop: one engine among all fleetd
+// instances wins an etcd election, keeps a copy of the cluster current
+// from a watch, and at every change (or every reconcile interval) runs the
+// pure scheduler over it and commits the plan in transactions guarded by
+// its leadership. The decisions are the scheduler's; this package only
+// moves data between etcd and it.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/fleetsim/fleet/registry"
+	"github.com/fleetsim/fleet/scheduler"
+	"github.com/fleetsim/fleet/unit"
+)
+
+// Config sets an engine's identity and timings.
+type Config struct {
+	MachineID string        // this fleetd's machine, the election value
+	Interval  time.Duration // engine_reconcile_interval
+	LeaderTTL time.Duration // lease of the leadership; a dead leader is replaced after it
+	Logf      func(format string, args ...any)
+}
+
+// Engine is one fleetd's engine. New does no I/O; Run does the work.
+type Engine struct {
+	reg   *registry.Etcd
+	cfg   Config
+	sched *scheduler.Scheduler
+
+	mu       sync.Mutex
+	reqs     map[reqKey]unit.Requirements
+	lastPlan *scheduler.Plan
+	leading  bool
+	// committed is the revision of this engine's last commit: it plans
+	// again only from a view that has caught up with it, or it would
+	// place again what it has just placed.
+	committed int64
+}
+
+type reqKey struct {
+	name string
+	hash unit.Hash
+}
+
+// New returns an engine over reg.
+func New(reg *registry.Etcd, cfg Config) *Engine {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 2 * time.Second
+	}
+	if cfg.LeaderTTL <= 0 {
+		cfg.LeaderTTL = 10 * time.Second
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	return &Engine{reg: reg, cfg: cfg, sched: scheduler.New(), reqs: map[reqKey]unit.Requirements{}}
+}
+
+// Leading reports whether this engine leads now.
+func (e *Engine) Leading() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leading
+}
+
+// LastPlan returns the last plan this engine made, or nil.
+func (e *Engine) LastPlan() *scheduler.Plan {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastPlan
+}
+
+// Run campaigns for leadership and, while leading, reconciles. It returns
+// when ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if err := e.term(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Logf("engine: %v; campaigning again", err)
+			sleep(ctx, e.cfg.Interval)
+		}
+	}
+	return nil
+}
+
+// term is one leadership: campaign, lead until the session or ctx ends.
+func (e *Engine) term(ctx context.Context) error {
+	ttl := int(e.cfg.LeaderTTL / time.Second)
+	s, err := concurrency.NewSession(e.reg.Client(), concurrency.WithTTL(max(ttl, 1)), concurrency.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("engine: session: %w", err)
+	}
+	defer s.Close()
+	el := concurrency.NewElection(s, e.reg.ElectionKey())
+	if err := el.Campaign(ctx, e.cfg.MachineID); err != nil {
+		return fmt.Errorf("engine: campaign: %w", err)
+	}
+	guard := registry.Guard{Key: el.Key(), Rev: el.Rev()}
+	e.setLeading(true)
+	defer e.setLeading(false)
+	e.cfg.Logf("engine: %s leads", e.cfg.MachineID)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.Done():
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	err = e.lead(lctx, guard)
+	if ctx.Err() == nil {
+		rctx, rcancel := context.WithTimeout(context.Background(), time.Second)
+		defer rcancel()
+		if rerr := el.Resign(rctx); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("engine: resign: %w", rerr))
+		}
+	}
+	return err
+}
+
+func (e *Engine) committedRev() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.committed
+}
+
+func (e *Engine) setLeading(v bool) {
+	e.mu.Lock()
+	e.leading = v
+	e.mu.Unlock()
+}
+
+// lead keeps the cluster copy current and reconciles on every change and
+// every interval, until ctx ends or the watch cannot be resumed.
+func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
+	c, err := e.reg.LoadCluster(ctx)
+	if err != nil {
+		return err
+	}
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- e.reg.FollowCluster(ctx, c) }()
+	tick := time.NewTicker(e.cfg.Interval)
+	defer tick.Stop()
+	for {
+		if v := c.View(); v.Rev >= e.committedRev() {
+			if _, err := e.Reconcile(ctx, v, guard); err != nil {
+				if errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil {
+					return err
+				}
+				e.cfg.Logf("engine: reconcile: %v", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-watchErr:
+			return err
+		case <-c.Changed():
+		case <-tick.C:
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fleetsim/fleet/registry"
+	"github.com/fleetsim/fleet/scheduler"
+	"github.com/fleetsim/fleet/unit"
+)
+
+// Reconcile plans over view and commits the plan under guard. Besides the
+// plan's actions it refreshes placements whose unit's hash or desired
+// state changed, which is what the agents watch.
+func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard registry.Guard) (*scheduler.Plan, error) {
+	snap, jobs, err := e.snapshot(ctx, view)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := e.sched.Plan(snap)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e.mu.Lock()
+	e.lastPlan = plan
+	e.mu.Unlock()
+	changes := Changes(plan, view.Schedule, jobs)
+	if len(changes) == 0 {
+		return plan, nil
+	}
+	rev, err := e.reg.Commit(ctx, guard, changes)
+	if err != nil {
+		return plan, err
+	}
+	e.mu.Lock()
+	e.committed = rev
+	e.mu.Unlock()
+	return plan, nil
+}
+
+// snapshot builds the scheduler's input from a view, reading the bodies
+// of units whose requirements it has not parsed yet.
+func (e *Engine) snapshot(ctx context.Context, v registry.View) (*scheduler.Snapshot, map[string]registry.Job, error) {
+	snap := &scheduler.Snapshot{}
+	for _, m := range v.Machines {
+		snap.Machines = append(snap.Machines, scheduler.Machine{ID: m.ID, IP: m.PublicIP, Metadata: m.Metadata, Alive: true})
+	}
+	jobs := make(map[string]registry.Job, len(v.Jobs))
+	for _, j := range v.Jobs {
+		req, err := e.requirements(ctx, j)
+		if err != nil {
+			return nil, nil, err
+		}
+		jobs[j.Name] = j
+		snap.Units = append(snap.Units, scheduler.Unit{Name: j.Name, Desired: j.Desired, Req: req})
+	}
+	for _, p := range v.Schedule {
+		snap.Placements = append(snap.Placements, scheduler.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port})
+	}
+	return snap, jobs, nil
+}
+
+func (e *Engine) requirements(ctx context.Context, j registry.Job) (unit.Requirements, error) {
+	k := reqKey{j.Name, j.Hash}
+	e.mu.Lock()
+	req, ok := e.reqs[k]
+	e.mu.Unlock()
+	if ok {
+		return req, nil
+	}
+	f, err := e.reg.File(ctx, j.Hash)
+	if err != nil {
+		return req, fmt.Errorf("engine: unit %s: %w", j.Name, err)
+	}
+	req, _, err = unit.ParseRequirements(j.Name, f.Options)
+	if err != nil {
+		return req, fmt.Errorf("engine: unit %s: %w", j.Name, err)
+	}
+	e.mu.Lock()
+	e.reqs[k] = req
+	e.mu.Unlock()
+	return req, nil
+}
+
+// Changes turns a plan into schedule writes, and refreshes the hash and
+// desired state copied into placements the plan leaves in place. There is
+// at most one write per (unit, machine), the last decided: etcd refuses a
+// transaction that touches a key twice.
+func Changes(plan *scheduler.Plan, current []registry.Placement, jobs map[string]registry.Job) []registry.Change {
+	var (
+		out []registry.Change
+		at  = map[[2]string]int{}
+	)
+	set := func(c registry.Change) {
+		k := [2]string{c.Unit, c.Machine}
+		if i, ok := at[k]; ok {
+			out[i] = c
+			return
+		}
+		at[k] = len(out)
+		out = append(out, c)
+	}
+	put := func(u, m string, port uint16) {
+		j := jobs[u]
+		set(registry.Change{Placement: registry.Placement{Unit: u, Machine: m, Port: port, Hash: j.Hash, Desired: j.Desired}})
+	}
+	for _, a := range plan.Actions {
+		if a.Kind == scheduler.Unschedule || a.Kind == scheduler.Move {
+			set(registry.Change{Delete: true, Placement: registry.Placement{Unit: a.Unit, Machine: a.From}})
+		}
+		if a.Kind != scheduler.Unschedule {
+			put(a.Unit, a.To, a.Port)
+		}
+	}
+	for _, p := range current {
+		j, ok := jobs[p.Unit]
+		if _, touched := at[[2]string{p.Unit, p.Machine}]; !ok || touched {
+			continue
+		}
+		if p.Hash != j.Hash || p.Desired != j.Desired {
+			put(p.Unit, p.Machine, p.Port)
+		}
+	}
+	return out
+}
