@@ -46,6 +46,9 @@ func (p *pass) diffUnit(u int32) {
 func (p *pass) diffGlobal(g int32) {
 	in := &p.info[g]
 	name := p.units[g].Name
+	if len(p.gAt[g]) == 0 {
+		p.unsched = append(p.unsched, p.summarizeChecks(g, globalChecks))
+	}
 	now := make(map[string]bool, len(p.gAt[g]))
 	for _, gp := range p.gAt[g] {
 		id := p.machines[gp.m].ID

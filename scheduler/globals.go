@@ -19,23 +19,29 @@ func (p *pass) globals() {
 // global placement is dropped and made again in name order, keeping the
 // port it had when that port is still valid.
 func (p *pass) redoGlobals() {
+	had := make(map[int32][]globalPlacement)
+	for g := range p.units {
+		if len(p.gAt[g]) == 0 {
+			continue
+		}
+		had[int32(g)] = append([]globalPlacement(nil), p.gAt[g]...)
+		for _, gp := range had[int32(g)] {
+			p.remove(int32(g), gp.m)
+		}
+	}
 	for g := range p.units {
 		in := &p.info[g]
 		if !in.active || !in.global {
 			continue
 		}
-		had := append([]globalPlacement(nil), p.gAt[g]...)
-		for _, gp := range had {
-			p.remove(int32(g), gp.m)
-		}
-		i := 0
+		prev, i := had[int32(g)], 0
 		for m := p.alive.next(0); m >= 0; m = p.alive.next(m + 1) {
 			var pref uint16
-			for i < len(had) && had[i].m < m {
+			for i < len(prev) && prev[i].m < m {
 				i++
 			}
-			if i < len(had) && had[i].m == m {
-				pref = had[i].port
+			if i < len(prev) && prev[i].m == m {
+				pref = prev[i].port
 			}
 			p.placeGlobal(int32(g), m, pref)
 		}

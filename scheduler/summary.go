@@ -95,6 +95,12 @@ func (p *pass) summarize(u int32) Unscheduled {
 	if p.info[u].placedThisPass >= maxPlacements {
 		return Unscheduled{name, ReasonReplaceLoop, "Replaces moved it too many times in one pass"}
 	}
+	return p.summarizeChecks(u, nonGlobalChecks)
+}
+
+// summarizeChecks runs checks over the alive machines as summarize says.
+func (p *pass) summarizeChecks(u int32, checks []checker) Unscheduled {
+	name := p.units[u].Name
 	var survivors []int32
 	for m := p.alive.next(0); m >= 0; m = p.alive.next(m + 1) {
 		survivors = append(survivors, m)
@@ -102,7 +108,7 @@ func (p *pass) summarize(u int32) Unscheduled {
 	if len(survivors) == 0 {
 		return Unscheduled{name, ReasonNoMachines, "no machine is alive"}
 	}
-	for _, c := range nonGlobalChecks {
+	for _, c := range checks {
 		var next []int32
 		for _, m := range survivors {
 			if c.ok(p, u, m) {

@@ -75,6 +75,9 @@ func (p *pass) displace(v, m int32, c cause) {
 	}
 	p.remove(v, m)
 	in := &p.info[v]
+	if p.queue != nil {
+		p.displaced = true // globals are redone and unplaced units retried
+	}
 	if in.global {
 		p.setGlobalCause(v, m, c)
 		return
@@ -82,7 +85,6 @@ func (p *pass) displace(v, m int32, c cause) {
 	in.cause, in.causeDetail = c.reason, c.detail
 	if p.queue != nil {
 		p.queue.push(in.rank)
-		p.displaced = true
 	}
 	for _, f := range append([]int32(nil), p.onM[m]...) {
 		if containsInt32(p.info[f].peers, v) {
