@@ -1,0 +1,15 @@
+// Package api is fleet's HTTP API v1: the JSON interface that fleetd
+// serves under /fleet/v1 and that fleetctl (and anything else speaking
+// fleet's protocol) uses to submit, start, stop and destroy units, list
+// machines and read what each machine's systemd reports.
+//
+// NewServer turns a Backend (the etcd registry, or anything with the same
+// few methods) into an http.Handler; NewClient talks to it over TCP,
+// TLS or a unix socket. The wire types in types.go are fleet's JSON,
+// field for field, so fleet's own clients keep working.
+//
+// Two rules hold for every request: a request that is refused changes nothing
+// (every check runs before the first write), and every failure is
+// answered as {"error":{"code":N,"message":"..."}} with a message that
+// names the problem.
+package api

@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fleetsim/fleet/api"
+	"github.com/fleetsim/fleet/registry"
+	"github.com/fleetsim/fleet/unit"
+)
+
+func TestPutCreatesUnits(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	opts := optionsJSON(t, helloBody)
+	tests := []struct {
+		path, name, body string
+		desired          unit.State
+	}{
+		{"hello.service", "hello.service", `{"name":"hello.service","options":` + opts + `,"desiredState":"launched"}`, unit.StateLaunched},
+		{"quiet.service", "quiet.service", `{"options":` + opts + `}`, unit.StateInactive},
+		{"web%401.service", "web@1.service", `{"name":"web@1.service","options":` + opts + `,"desiredState":"loaded"}`, unit.StateLoaded},
+		{"web@2.service", "web@2.service", `{"name":"web@2.service","options":` + opts + `,"desiredState":"inactive"}`, unit.StateInactive},
+		{"web@.service", "web@.service", `{"name":"web@.service","options":` + opts + `,"desiredState":"inactive"}`, unit.StateInactive},
+		{"read-only-empty.service", "read-only-empty.service", `{"options":` + opts + `,"currentState":"","machineID":""}`, unit.StateInactive},
+	}
+	for _, tt := range tests {
+		a := f.put(tt.path, tt.body)
+		wantStatus(t, a, http.StatusCreated)
+		if loc := a.Header.Get("Location"); !strings.HasPrefix(loc, "/fleet/v1/units/") {
+			t.Errorf("%s: Location %q", tt.name, loc)
+		}
+		j, err := f.reg.Job(f.ctx, tt.name)
+		if err != nil || j.Desired != tt.desired {
+			t.Fatalf("%s: job %+v, %v; want desired %v", tt.name, j, err, tt.desired)
+		}
+		body, err := f.reg.File(f.ctx, j.Hash)
+		if err != nil || body.Serialize() != helloBody {
+			t.Errorf("%s: stored body %v, %v", tt.name, body, err)
+		}
+	}
+}
+
+func TestPutChangesTheDesiredStateOnly(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	f.submit("hello.service", helloBody, unit.StateInactive)
+	opts := optionsJSON(t, helloBody)
+	steps := []struct{ body, want string }{
+		{`{"desiredState":"loaded"}`, "loaded"},
+		{`{"name":"hello.service","desiredState":"launched"}`, "launched"},
+		{`{"name":"hello.service","desiredState":"launched"}`, "launched"}, // no change is fine
+		{`{"name":"hello.service","options":` + opts + `,"desiredState":"inactive"}`, "inactive"},
+	}
+	for _, s := range steps {
+		a := f.put("hello.service", s.body)
+		wantStatus(t, a, http.StatusNoContent)
+		j, err := f.reg.Job(f.ctx, "hello.service")
+		if err != nil || j.Desired.String() != s.want {
+			t.Fatalf("after %s: %+v, %v", s.body, j, err)
+		}
+	}
+}
+
+// TestPutRefusesBadRequests checks each refusal's status and message,
+// and that the registry is left as it was.
+func TestPutRefusesBadRequests(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	f.submit("exists.service", helloBody, unit.StateInactive)
+	f.submit("tpl@.service", helloBody, unit.StateInactive)
+	for _, tt := range badPuts(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.snapshot()
+			ct := tt.ct
+			switch ct {
+			case "":
+				ct = "application/json"
+			case "-":
+				ct = ""
+			}
+			a := f.do(http.MethodPut, "/fleet/v1/units/"+tt.path, ct, tt.body)
+			wantError(t, a, tt.code, tt.says...)
+			f.unchanged(t, before)
+		})
+	}
+}
+
+// badPut is a PUT /units/<path> the server refuses with code, saying
+// each of says. ct "" sends application/json, "-" no Content-Type.
+type badPut struct {
+	name, path, ct, body string
+	code                 int
+	says                 []string
+}
+
+// badPuts are refusals over a registry holding exists.service and the
+// template tpl@.service.
+func badPuts(t *testing.T) []badPut {
+	t.Helper()
+	opts := optionsJSON(t, helloBody)
+	other := optionsJSON(t, "[Service]\nExecStart=/bin/true\n")
+	big := `{"options":[{"section":"Unit","name":"Description","value":"` + strings.Repeat("x", 2<<20) + `"}]}`
+	return []badPut{
+		{"new without options", "new.service", "", `{"desiredState":"launched"}`, 409, []string{"new.service", "no options"}},
+		{"new with empty options", "new.service", "", `{"options":[],"desiredState":"launched"}`, 409, []string{"no options"}},
+		{"empty section", "new.service", "", `{"options":[{"section":"","name":"A","value":"b"}]}`, 400, []string{"empty section"}},
+		{"bad [X-Fleet]", "new.service", "", `{"options":[{"section":"X-Fleet","name":"Global","value":"maybe"}]}`, 400, []string{"Global", "maybe"}},
+		{"MachineID with Conflicts", "new.service", "", `{"options":[{"section":"X-Fleet","name":"MachineID","value":"abc"},{"section":"X-Fleet","name":"Conflicts","value":"x*"}]}`, 400, []string{"MachineID", "Conflicts"}},
+		{"name without suffix", "new", "", `{"options":` + opts + `}`, 400, []string{"must end in"}},
+		{"bad name char", "new%21.service", "", `{"options":` + opts + `}`, 400, []string{"'!'"}},
+		{"name differs", "new.service", "", `{"name":"other.service","options":` + opts + `}`, 400, []string{"other.service", "new.service", "differs"}},
+		{"existing without desiredState", "exists.service", "", `{"name":"exists.service"}`, 409, []string{"exists.service", "desiredState"}},
+		{"existing, same options, no desiredState", "exists.service", "", `{"options":` + opts + `}`, 409, []string{"desiredState"}},
+		{"existing with other content", "exists.service", "", `{"options":` + other + `,"desiredState":"launched"}`, 409, []string{"other content"}},
+		{"launch a template", "tpl@.service", "", `{"desiredState":"launched"}`, 400, []string{"template", "tpl@1.service"}},
+		{"load a new template", "new@.service", "", `{"options":` + opts + `,"desiredState":"loaded"}`, 400, []string{"template"}},
+		{"unknown desiredState", "exists.service", "", `{"desiredState":"running"}`, 400, []string{"running"}},
+		{"currentState set", "exists.service", "", `{"desiredState":"launched","currentState":"launched"}`, 400, []string{"currentState"}},
+		{"machineID set", "new.service", "", `{"options":` + opts + `,"machineID":"m1"}`, 400, []string{"machineID"}},
+		{"unknown field", "new.service", "", `{"options":` + opts + `,"desired":"launched"}`, 400, []string{"unknown field", "desired"}},
+		{"two values", "new.service", "", `{"options":` + opts + `} {}`, 400, []string{"more than one"}},
+		{"trailing garbage", "new.service", "", `{"options":` + opts + `}]`, 400, []string{"more than one"}},
+		{"null", "new.service", "", `null`, 400, []string{"object"}},
+		{"array", "new.service", "", `[]`, 400, []string{"object"}},
+		{"empty body", "new.service", "", ``, 400, []string{"empty"}},
+		{"broken JSON", "new.service", "", `{"options":`, 400, []string{"invalid JSON"}},
+		{"wrong type", "new.service", "", `{"options":"x"}`, 400, []string{"invalid JSON"}},
+		{"text/plain", "new.service", "text/plain", `{"options":` + opts + `}`, 415, []string{"Content-Type", "application/json"}},
+		{"no Content-Type", "new.service", "-", `{"options":` + opts + `}`, 415, []string{"Content-Type"}},
+		{"latin1", "new.service", "application/json; charset=latin1", `{"options":` + opts + `}`, 415, []string{"latin1"}},
+		{"2 MiB body", "new.service", "", big, 413, []string{"larger than"}},
+	}
+}
+
+func TestPutHonoursMaxBody(t *testing.T) {
+	f := newFixture(t, api.Options{MaxBody: 100})
+	a := f.put("hello.service", `{"options":`+optionsJSON(t, helloBody)+`}`)
+	wantError(t, a, http.StatusRequestEntityTooLarge, "100")
+	if _, err := f.reg.Job(f.ctx, "hello.service"); !errors.Is(err, registry.ErrNotFound) {
+		t.Fatalf("the unit was stored: %v", err)
+	}
+	// Without a Content-Length the limit holds as well.
+	req, _ := http.NewRequest(http.MethodPut, f.srv.URL+"/fleet/v1/units/hello.service", strings.NewReader(`{"options":`+optionsJSON(t, helloBody)+`}`))
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked oversize body: %d", resp.StatusCode)
+	}
+}
