@@ -1,0 +1,231 @@
+// Package fleetd is the daemon: it reads its configuration, runs or joins
+// etcd, and runs the agent, the engine and the HTTP API around the same
+// pure scheduler and agent planner the simulator runs.
+package fleetd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("fleetd: bad configuration")
+
+// Config is fleetd's configuration: fleet's fleet.conf options plus ours.
+type Config struct {
+	EtcdServers        []string          // etcd_servers: empty means embed etcd
+	EtcdKeyPrefix      string            // etcd_key_prefix
+	EtcdKeyFile        string            // etcd_keyfile
+	EtcdCertFile       string            // etcd_certfile
+	EtcdCAFile         string            // etcd_cafile
+	EtcdRequestTimeout time.Duration     // etcd_request_timeout
+	EngineInterval     time.Duration     // engine_reconcile_interval
+	AgentTTL           time.Duration     // agent_ttl
+	PublicIP           string            // public_ip: detected when empty
+	Metadata           map[string]string // metadata: k=v,k2=v2
+	UnitsDirectory     string            // units_directory
+	DisableEngine      bool              // disable_engine
+	TokenLimit         int               // token_limit: page size of the API
+	Verbosity          int               // verbosity
+	APIListen          []string          // api_listen: unix://PATH and http://HOST:PORT
+	MachineID          string            // machine_id: from /etc/machine-id when empty
+	EtcdDataDir        string            // etcd_data_dir: the embedded member's data
+	EtcdName           string            // etcd_name: the embedded member's name
+	EtcdInitialCluster string            // etcd_initial_cluster: name=peerURL,... for several members
+	EtcdPeerURL        string            // etcd_peer_url: the embedded member's peer URL
+	EtcdClientURL      string            // etcd_client_url: the embedded member's client URL
+	LeaderTTL          time.Duration     // engine_leader_ttl
+	PurgeOnShutdown    bool              // purge_on_shutdown: stop and unload units when fleetd stops
+}
+
+// Defaults returns fleet's defaults.
+func Defaults() Config {
+	return Config{
+		EtcdKeyPrefix:      "/_coreos.com/fleet/",
+		EtcdRequestTimeout: time.Second,
+		EngineInterval:     2 * time.Second,
+		AgentTTL:           30 * time.Second,
+		Metadata:           map[string]string{},
+		UnitsDirectory:     "/run/fleet/units/",
+		TokenLimit:         100,
+		APIListen:          []string{"unix:///var/run/fleet.sock"},
+		EtcdDataDir:        "/var/lib/fleet/etcd",
+		EtcdName:           "default",
+		EtcdPeerURL:        "http://127.0.0.1:2380",
+		EtcdClientURL:      "http://127.0.0.1:2379",
+		LeaderTTL:          10 * time.Second,
+	}
+}
+
+// option is one configuration key: its help text and how to set it.
+type option struct {
+	key  string
+	help string
+	set  func(c *Config, v string) error
+}
+
+// options lists every key, as fleet.conf, FLEET_* and flags name them.
+var options = []option{
+	{"etcd_servers", "etcd endpoints, comma-separated (empty: embed etcd)", func(c *Config, v string) error { c.EtcdServers = splitList(v); return nil }},
+	{"etcd_key_prefix", "prefix of every key in etcd", setString(func(c *Config) *string { return &c.EtcdKeyPrefix })},
+	{"etcd_keyfile", "TLS key for etcd", setString(func(c *Config) *string { return &c.EtcdKeyFile })},
+	{"etcd_certfile", "TLS certificate for etcd", setString(func(c *Config) *string { return &c.EtcdCertFile })},
+	{"etcd_cafile", "TLS CA for etcd", setString(func(c *Config) *string { return &c.EtcdCAFile })},
+	{"etcd_request_timeout", "etcd request timeout (seconds or a duration)", setDuration(func(c *Config) *time.Duration { return &c.EtcdRequestTimeout })},
+	{"engine_reconcile_interval", "engine reconcile interval (seconds or a duration)", setDuration(func(c *Config) *time.Duration { return &c.EngineInterval })},
+	{"agent_ttl", "machine lease TTL (a duration)", setDuration(func(c *Config) *time.Duration { return &c.AgentTTL })},
+	{"public_ip", "IP to advertise (detected when empty)", setString(func(c *Config) *string { return &c.PublicIP })},
+	{"metadata", "machine metadata, k=v,k2=v2", setMetadata},
+	{"units_directory", "where unit files are written", setString(func(c *Config) *string { return &c.UnitsDirectory })},
+	{"disable_engine", "run no engine on this machine", setBool(func(c *Config) *bool { return &c.DisableEngine })},
+	{"token_limit", "page size of the API", setInt(func(c *Config) *int { return &c.TokenLimit })},
+	{"verbosity", "log verbosity", setInt(func(c *Config) *int { return &c.Verbosity })},
+	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT", func(c *Config, v string) error { c.APIListen = splitList(v); return nil }},
+	{"machine_id", "machine ID (default: /etc/machine-id)", setString(func(c *Config) *string { return &c.MachineID })},
+	{"etcd_data_dir", "data directory of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdDataDir })},
+	{"etcd_name", "member name of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdName })},
+	{"etcd_initial_cluster", "embedded etcd cluster, name=peerURL,...", setString(func(c *Config) *string { return &c.EtcdInitialCluster })},
+	{"etcd_peer_url", "peer URL of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdPeerURL })},
+	{"etcd_client_url", "client URL of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdClientURL })},
+	{"engine_leader_ttl", "engine leadership lease (a duration)", setDuration(func(c *Config) *time.Duration { return &c.LeaderTTL })},
+	{"purge_on_shutdown", "stop and unload every unit when fleetd stops", setBool(func(c *Config) *bool { return &c.PurgeOnShutdown })},
+}
+
+func findOption(key string) (option, bool) {
+	for _, o := range options {
+		if o.key == key {
+			return o, true
+		}
+	}
+	return option{}, false
+}
+
+func (c *Config) set(key, value, where string) error {
+	o, ok := findOption(key)
+	if !ok {
+		return fmt.Errorf("%w: %s: unknown option %q", ErrConfig, where, key)
+	}
+	if err := o.set(c, strings.TrimSpace(value)); err != nil {
+		return fmt.Errorf("%w: %s: %s=%q: %w", ErrConfig, where, key, value, err)
+	}
+	return nil
+}
+
+// ReadFile applies a fleet.conf: "key=value" lines, # and ; comments,
+// values optionally in double quotes.
+func (c *Config) ReadFile(name string, r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("%w: %s:%d: want key=value, got %q", ErrConfig, name, n, line)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		if err := c.set(strings.TrimSpace(k), v, fmt.Sprintf("%s:%d", name, n)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%w: read %s: %w", ErrConfig, name, err)
+	}
+	return nil
+}
+
+// ApplyEnv applies FLEET_<KEY> variables from env ("K=V" strings).
+// Variables that name no option are ignored, as fleet did.
+func (c *Config) ApplyEnv(env []string) error {
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "FLEET_") {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(k, "FLEET_"))
+		if _, known := findOption(key); !known {
+			continue
+		}
+		if err := c.set(key, v, "environment "+k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setString(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func setBool(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("not a boolean")
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+func setInt(f func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("not a non-negative integer")
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+// setDuration accepts a Go duration ("30s") or fleet's plain seconds ("2", "0.5").
+func setDuration(f func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			secs, ferr := strconv.ParseFloat(v, 64)
+			if ferr != nil {
+				return errors.New("not a duration (30s) or a number of seconds")
+			}
+			d = time.Duration(secs * float64(time.Second))
+		}
+		if d <= 0 {
+			return errors.New("must be positive")
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+func setMetadata(c *Config, v string) error {
+	md := map[string]string{}
+	for _, kv := range splitList(v) {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsAny(k, "!<>") {
+			return fmt.Errorf("metadata %q: want key=value", kv)
+		}
+		md[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	c.Metadata = md
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

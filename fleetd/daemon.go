@@ -1,0 +1,228 @@
+package fleetd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/fleetsim/fleet/agent"
+	"github.com/fleetsim/fleet/agent/runner"
+	"github.com/fleetsim/fleet/api"
+	"github.com/fleetsim/fleet/engine"
+	"github.com/fleetsim/fleet/registry"
+)
+
+// Options are what a Daemon is given besides its configuration.
+type Options struct {
+	// Systemd drives this machine's units. The command passes the D-Bus
+	// implementation; tests pass an in-memory one.
+	Systemd agent.Systemd
+	Version string
+	Logf    func(format string, args ...any)
+}
+
+// Daemon is one fleetd. New does no I/O; Run does the work.
+type Daemon struct {
+	cfg  Config
+	opts Options
+
+	mu        sync.Mutex
+	endpoints []string
+	etcdURL   string
+	ready     chan struct{}
+	runner    *runner.Runner
+	engine    *engine.Engine
+}
+
+// New returns a daemon for cfg.
+func New(cfg Config, opts Options) *Daemon {
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	return &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{})}
+}
+
+// Ready is closed once the API listens.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
+
+// Endpoints returns the API's endpoints (unix://... or http://...), once ready.
+func (d *Daemon) Endpoints() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.endpoints...)
+}
+
+// EtcdURL returns the client URL of the embedded etcd, if any, once ready.
+func (d *Daemon) EtcdURL() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.etcdURL
+}
+
+// Run runs fleetd until ctx ends.
+func (d *Daemon) Run(ctx context.Context) error {
+	if d.opts.Systemd == nil {
+		return errors.New("fleetd: no systemd to drive")
+	}
+	id, err := machineID(d.cfg.MachineID)
+	if err != nil {
+		return err
+	}
+	ip := d.cfg.PublicIP
+	if ip == "" {
+		ip = detectIP()
+	}
+	cli, etcd, err := d.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cli.Close()
+		if etcd != nil {
+			etcd.Close()
+		}
+	}()
+	return d.serve(ctx, registry.New(cli, d.cfg.EtcdKeyPrefix), registry.Machine{ID: id, PublicIP: ip, Metadata: d.cfg.Metadata})
+}
+
+// connect embeds etcd unless etcd_servers is set, and returns a client.
+func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, error) {
+	endpoints := d.cfg.EtcdServers
+	var e *embed.Etcd
+	if len(endpoints) == 0 {
+		var err error
+		if e, err = startEmbedded(ctx, d.cfg); err != nil {
+			return nil, nil, err
+		}
+		endpoints = []string{"http://" + e.Clients[0].Addr().String()}
+		d.mu.Lock()
+		d.etcdURL = endpoints[0]
+		d.mu.Unlock()
+		d.opts.Logf("fleetd: embedded etcd member %s serving %s", d.cfg.EtcdName, endpoints[0])
+	}
+	cli, err := dialEtcd(d.cfg, endpoints)
+	if err != nil && e != nil {
+		e.Close()
+	}
+	return cli, e, err
+}
+
+// serve runs the agent, the engine and the API until ctx ends.
+func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machine) error {
+	d.runner = runner.New(reg, d.opts.Systemd, runner.Config{Machine: m, TTL: d.cfg.AgentTTL,
+		Purge: d.cfg.PurgeOnShutdown, Logf: d.opts.Logf})
+	if !d.cfg.DisableEngine {
+		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
+			LeaderTTL: d.cfg.LeaderTTL, Logf: d.opts.Logf})
+	}
+	listeners, err := d.listenAll()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: d.handler(reg), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(listeners)+2)
+	run := func(f func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- f() }()
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	run(func() error { return d.runner.Run(rctx) })
+	if d.engine != nil {
+		run(func() error { return d.engine.Run(rctx) })
+	}
+	for _, l := range listeners {
+		run(func() error { return ignoreClosed(srv.Serve(l)) })
+	}
+	close(d.ready)
+	d.opts.Logf("fleetd: machine %s (%s) serving %s", m.ID, m.PublicIP, strings.Join(d.Endpoints(), ", "))
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errs:
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	shutdownErr := srv.Shutdown(sctx)
+	wg.Wait()
+	close(errs)
+	all := []error{first, shutdownErr}
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func (d *Daemon) listenAll() ([]net.Listener, error) {
+	var out []net.Listener
+	for _, spec := range d.cfg.APIListen {
+		l, err := listen(spec)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, err
+		}
+		out = append(out, l)
+		d.mu.Lock()
+		d.endpoints = append(d.endpoints, endpoint(l))
+		d.mu.Unlock()
+	}
+	return out, nil
+}
+
+func (d *Daemon) handler(reg *registry.Etcd) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", http.HandlerFunc(d.metrics))
+	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
+		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
+			d.opts.Logf("fleetd: %s %s: %v", r.Method, r.URL.Path, err)
+		}}))
+	return mux
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// machineID returns id, or reads /etc/machine-id.
+func machineID(id string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
+	b, err := os.ReadFile("/etc/machine-id")
+	if err != nil {
+		return "", fmt.Errorf("fleetd: no machine_id given and %w", err)
+	}
+	if id = strings.TrimSpace(string(b)); id == "" {
+		return "", errors.New("fleetd: /etc/machine-id is empty")
+	}
+	return id, nil
+}
+
+// detectIP returns the first non-loopback IPv4 address, or "".
+func detectIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	return ""
+}

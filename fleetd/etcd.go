@@ -1,0 +1,69 @@
+package fleetd
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/url"
+	"time"
+
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// startEmbedded runs this machine's etcd member: alone by default, or one
+// member of the cluster etcd_initial_cluster names.
+func startEmbedded(ctx context.Context, c Config) (*embed.Etcd, error) {
+	cfg := embed.NewConfig()
+	cfg.Name, cfg.Dir = c.EtcdName, c.EtcdDataDir
+	peer, err := url.Parse(c.EtcdPeerURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: etcd_peer_url %q: %w", ErrConfig, c.EtcdPeerURL, err)
+	}
+	client, err := url.Parse(c.EtcdClientURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: etcd_client_url %q: %w", ErrConfig, c.EtcdClientURL, err)
+	}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
+	cfg.InitialCluster = c.EtcdInitialCluster
+	if cfg.InitialCluster == "" {
+		cfg.InitialCluster = cfg.Name + "=" + peer.String()
+	}
+	if c.Verbosity == 0 {
+		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	}
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("fleetd: start embedded etcd in %s: %w", c.EtcdDataDir, err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case <-ctx.Done():
+		e.Close()
+		return nil, ctx.Err()
+	}
+}
+
+// dialEtcd returns a client of endpoints, with TLS when files are given.
+// It does not wait for the cluster: requests fail until it answers.
+func dialEtcd(c Config, endpoints []string) (*clientv3.Client, error) {
+	var tlsCfg *tls.Config
+	if c.EtcdCertFile != "" || c.EtcdKeyFile != "" || c.EtcdCAFile != "" {
+		info := transport.TLSInfo{CertFile: c.EtcdCertFile, KeyFile: c.EtcdKeyFile, TrustedCAFile: c.EtcdCAFile}
+		var err error
+		if tlsCfg, err = info.ClientConfig(); err != nil {
+			return nil, fmt.Errorf("%w: etcd TLS files: %w", ErrConfig, err)
+		}
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: endpoints, DialTimeout: 5 * time.Second, TLS: tlsCfg, Logger: zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fleetd: etcd client for %v: %w", endpoints, err)
+	}
+	return cli, nil
+}

@@ -1,0 +1,68 @@
+package fleetd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+)
+
+// listen opens one API listener: unix://PATH (mode 0660, a stale socket
+// replaced) or http://HOST:PORT (loopback when HOST is empty).
+func listen(spec string) (net.Listener, error) {
+	u, err := url.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: api_listen %q: %w", ErrConfig, spec, err)
+	}
+	switch u.Scheme {
+	case "unix":
+		return listenUnix(u.Path)
+	case "http":
+		host := u.Hostname()
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, u.Port()))
+		if err != nil {
+			return nil, fmt.Errorf("fleetd: listen on %s: %w", spec, err)
+		}
+		return l, nil
+	}
+	return nil, fmt.Errorf("%w: api_listen %q: want unix://PATH or http://HOST:PORT", ErrConfig, spec)
+}
+
+func listenUnix(path string) (net.Listener, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: api_listen: unix:// needs a path", ErrConfig)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("fleetd: socket directory: %w", err)
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("fleetd: %s is in use by another fleetd", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("fleetd: remove stale socket %s: %w", path, err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("fleetd: listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("fleetd: chmod %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// endpoint is how a client reaches listener l.
+func endpoint(l net.Listener) string {
+	if l.Addr().Network() == "unix" {
+		return "unix://" + l.Addr().String()
+	}
+	return "http://" + l.Addr().String()
+}
