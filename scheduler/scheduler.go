@@ -12,6 +12,15 @@ func New() *Scheduler { return &Scheduler{} }
 // Plan runs one scheduling pass over snap (see README.md). It fails only
 // when the snapshot names a unit or a machine twice. snap is not modified.
 func (s *Scheduler) Plan(snap *Snapshot) (*Plan, error) {
+	p, err := run(snap)
+	if err != nil {
+		return nil, err
+	}
+	return p.plan(), nil
+}
+
+// run makes one whole pass and keeps its working state.
+func run(snap *Snapshot) (*pass, error) {
 	p, err := newPass(snap)
 	if err != nil {
 		return nil, err
@@ -24,8 +33,10 @@ func (s *Scheduler) Plan(snap *Snapshot) (*Plan, error) {
 	p.diff()
 	sortActions(p.actions)
 	sort.Slice(p.unsched, func(i, j int) bool { return p.unsched[i].Unit < p.unsched[j].Unit })
-	return &Plan{Actions: p.actions, Unscheduled: p.unsched}, nil
+	return p, nil
 }
+
+func (p *pass) plan() *Plan { return &Plan{Actions: p.actions, Unscheduled: p.unsched} }
 
 // Apply returns placements after plan, sorted by (unit, machine). Exact
 // duplicates of (unit, machine) in placements collapse to the lowest port,
