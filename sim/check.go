@@ -114,11 +114,14 @@ func (w *World) checkLiveness() {
 	for _, u := range plan.Unscheduled {
 		unplaceable[u.Unit] = true
 	}
+	all := make([]int32, len(w.machines))
 	for m, es := range w.reg.sched {
+		all[m] = int32(m)
 		for _, e := range es {
 			w.checkRunning(int32(m), e.u)
 		}
 	}
+	w.checkMachines(all) // a full safety audit, not just the machines a commit touched
 	for i, u := range w.units {
 		if u.desired.Active() && !u.removed && !u.global && !unplaceable[u.name] && w.reg.where[i] < 0 {
 			w.violate("liveness", fmt.Sprintf("%s is schedulable but has no machine", u.name))

@@ -12,6 +12,7 @@ type engineState struct {
 	planRev  uint64 // registry revision of the last plan
 	planKey  uint64 // alive-set fingerprint of the last plan
 	planned  bool
+	inflight bool // a commit is on its way: plan again only once it has landed
 	snap     scheduler.Snapshot
 	lastPlan *scheduler.Plan
 }
@@ -26,9 +27,13 @@ func (e *engineState) believes(i int32, yes bool) {
 
 func (e *engineState) leads(i int32) bool { return int(i) < len(e.believer) && e.believer[i] }
 
-// commit is a plan on its way from a leader to the registry.
+// commit is a plan on its way from a leader to the registry, with the
+// leadership term it was made in (an etcd transaction guarded by the
+// election key's revision: a later term of the same machine is another key).
 type commit struct {
 	from    int32
+	term    uint64
+	rev     uint64 // registry revision the plan was made from
 	actions []scheduler.Action
 }
 
@@ -56,10 +61,11 @@ func (w *World) leaseCheck() {
 		return
 	}
 	w.reg.leader, w.reg.leaderUntil = best, bestAt+w.cfg.LeaderTTL
+	w.reg.term++
 	w.reg.writes++
 	w.stats.elections++
 	w.engine.believes(best, true)
-	w.engine.planned = false // a new leader reads everything afresh
+	w.engine.planned, w.engine.inflight = false, false // a new leader reads everything afresh
 	w.schedule(bestAt-w.now, evEngineTick, best, 0)
 	w.schedule(w.reg.leaderUntil-w.now, evLeaseCheck, -1, 0)
 }
@@ -98,6 +104,9 @@ func (w *World) renewArrive(i int32) {
 
 // maybePlan plans when units or the alive set changed since the last plan.
 func (w *World) maybePlan(i int32) {
+	if w.engine.inflight {
+		return // planning now would not see the commit on its way
+	}
 	key := w.aliveKey()
 	if w.engine.planned && w.engine.planRev == w.reg.rev && w.engine.planKey == key {
 		return
@@ -115,7 +124,8 @@ func (w *World) maybePlan(i int32) {
 	if len(plan.Actions) == 0 {
 		return
 	}
-	w.commits = append(w.commits, commit{from: i, actions: plan.Actions})
+	w.commits = append(w.commits, commit{from: i, term: w.reg.term, rev: w.reg.rev, actions: plan.Actions})
+	w.engine.inflight = true
 	w.schedule(w.latency(), evCommitArrive, i, int32(len(w.commits)-1))
 }
 
@@ -153,14 +163,26 @@ func (w *World) snapshot() *scheduler.Snapshot {
 }
 
 // commitArrive applies a plan at the registry if its sender still holds
-// the leader lease: a deposed leader's write fails, as an etcd
-// transaction guarded by the lease would.
+// the leader lease in the same term (a deposed leader's write fails, as an
+// etcd transaction guarded by the election key would) and the registry
+// has not changed under the plan since it was made.
 func (w *World) commitArrive(k int32) {
 	c := &w.commits[k]
 	actions := c.actions
 	c.actions = nil
-	if w.reg.leader != c.from || w.now >= w.reg.leaderUntil {
+	if c.term == w.reg.term {
+		// The leader learns the outcome and plans again from what the
+		// registry holds now: the cluster may have changed meanwhile.
+		w.engine.inflight, w.engine.planned = false, false
+	}
+	if w.reg.leader != c.from || c.term != w.reg.term || w.now >= w.reg.leaderUntil {
 		w.stats.rejectedCommits++
+		return
+	}
+	if c.rev != w.reg.rev {
+		// Units, desired states, metadata or membership changed since the
+		// plan was made: the write is conditioned on the revision it read.
+		w.stats.staleCommits++
 		return
 	}
 	w.stats.commits++

@@ -18,6 +18,7 @@ type stats struct {
 	schedulerCalls  uint64
 	commits         uint64
 	rejectedCommits uint64
+	staleCommits    uint64
 	elections       uint64
 	extraCopies     int64         // copies running beyond one, summed over units
 	doubleRun       time.Duration // integral of extraCopies over time
@@ -115,7 +116,8 @@ type Result struct {
 	Machines, Units      int
 	SchedulerCalls       uint64
 	Commits              uint64
-	RejectedCommits      uint64
+	RejectedCommits      uint64 // from a leader no longer in its term
+	StaleCommits         uint64 // planned from a registry that changed since
 	Elections            uint64
 	RegistryWrites       uint64
 	UnitsRunning         int64 // (unit, machine) pairs active at the end
@@ -144,7 +146,7 @@ func (w *World) Result() Result {
 		TraceHash: w.trace, Events: w.stats.events, SimTime: w.now,
 		Machines: len(w.machines), Units: len(w.units),
 		SchedulerCalls: w.stats.schedulerCalls, Commits: w.stats.commits,
-		RejectedCommits: w.stats.rejectedCommits, Elections: w.stats.elections,
+		RejectedCommits: w.stats.rejectedCommits, StaleCommits: w.stats.staleCommits, Elections: w.stats.elections,
 		RegistryWrites: w.reg.writes, UnitsRunning: w.stats.running,
 		DoubleRunUnitSeconds: w.stats.doubleRun.Seconds(),
 		Violations:           append([]Violation(nil), w.stats.violations...),

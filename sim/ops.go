@@ -20,7 +20,7 @@ const (
 	OpKillLeader                       // the engine leader's machine crashes
 	OpRegistrySlow                     // registry latency grows by Extra for For
 	OpLoseHeartbeats                   // machine loses heartbeats with probability Rate for For
-	OpSkew                             // machine's clock runs Rate faster (or slower, negative)
+	OpSkew                             // machine's intervals stretch by Rate (a slow clock; negative: fast)
 	OpJoin                             // a new machine joins, with Metadata
 	OpSetState                         // unit's desired state becomes State
 	OpSetMetadata                      // machine's metadata becomes Metadata
@@ -67,31 +67,32 @@ func (w *World) At(t time.Duration, op Op) error {
 	if t < w.now {
 		return fmt.Errorf("sim: %s at %v is in the past (now %v)", op.Label(), t, w.now)
 	}
-	if err := w.checkOp(op); err != nil {
+	if err := w.checkOp(t, op); err != nil {
 		return err
 	}
 	w.ops = append(w.ops, op)
-	if op.IsFault && t > w.lastOp {
-		w.lastOp = t
+	if end := t + op.For; end > w.lastOp {
+		w.lastOp = end // liveness is judged once every operation has settled
 	}
+	w.opAt = append(w.opAt, t)
 	w.seq++
 	w.queue.push(event{at: t, seq: w.seq, kind: evOp, a: -1, b: int32(len(w.ops) - 1)})
 	w.faults = append(w.faults, FaultMark{At: t, Label: op.Label()})
 	return nil
 }
 
-func (w *World) checkOp(op Op) error {
+func (w *World) checkOp(t time.Duration, op Op) error {
 	needsMachine := op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState
 	if op.Kind == 0 || int(op.Kind) >= len(opNames) {
 		return fmt.Errorf("sim: unknown operation %d", op.Kind)
 	}
 	if needsMachine && op.Kind != OpJoin {
-		if _, ok := w.mpos[op.Machine]; !ok && !w.joinsLater(op.Machine) {
-			return fmt.Errorf("sim: %s: no machine %q", op.Kind, op.Machine)
+		if _, ok := w.mpos[op.Machine]; !ok && !w.joinsBy(op.Machine, t) {
+			return fmt.Errorf("sim: %s: no machine %q at %v", op.Kind, op.Machine, t)
 		}
 	}
 	if op.Kind == OpJoin {
-		if _, ok := w.mpos[op.Machine]; ok || op.Machine == "" || w.joinsLater(op.Machine) {
+		if _, ok := w.mpos[op.Machine]; ok || op.Machine == "" || w.joinsBy(op.Machine, 1<<62) {
 			return fmt.Errorf("sim: join: machine %q exists already or has no ID", op.Machine)
 		}
 	}
@@ -103,10 +104,11 @@ func (w *World) checkOp(op Op) error {
 	return nil
 }
 
-// joinsLater reports whether an OpJoin already scheduled adds id.
-func (w *World) joinsLater(id string) bool {
-	for _, o := range w.ops {
-		if o.Kind == OpJoin && o.Machine == id {
+// joinsBy reports whether an OpJoin already scheduled adds id at or
+// before t.
+func (w *World) joinsBy(id string, t time.Duration) bool {
+	for k, o := range w.ops {
+		if o.Kind == OpJoin && o.Machine == id && w.opAt[k] <= t {
 			return true
 		}
 	}
@@ -116,6 +118,10 @@ func (w *World) joinsLater(id string) bool {
 func (w *World) applyOp(k int32) {
 	op := w.ops[k]
 	i, known := w.mpos[op.Machine]
+	if !known && op.Kind != OpJoin && op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState {
+		w.violate("engine", "operation "+op.Label()+" names an unknown machine") // At checks this: a bug if seen
+		return
+	}
 	switch op.Kind {
 	case OpKill:
 		w.crash(i)

@@ -12,6 +12,7 @@ type registry struct {
 
 	leader      int32 // machine holding the leader lease, -1 if none
 	leaderUntil time.Duration
+	term        uint64 // bumped at every election: a commit carries the term it was made in
 
 	rev       uint64 // bumped by changes that matter to scheduling
 	writes    uint64

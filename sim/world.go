@@ -29,6 +29,7 @@ type World struct {
 	engine   engineState
 	sched    *scheduler.Scheduler
 	ops      []Op
+	opAt     []time.Duration // when each op is scheduled
 	faults   []FaultMark
 	commits  []commit
 	lastOp   time.Duration
@@ -119,6 +120,9 @@ func (w *World) AddUnit(name string, opts []unit.Option, desired unit.State) err
 	req, _, err := unit.ParseRequirements(name, opts)
 	if err != nil {
 		return fmt.Errorf("sim: unit %s: %w", name, err)
+	}
+	if n, _ := unit.ParseName(name); n.IsTemplate() && desired.Active() {
+		return fmt.Errorf("sim: unit %s: a template cannot be %s", name, desired)
 	}
 	f, err := unit.NewFile(append([]unit.Option{{Section: "Service", Name: "ExecStart", Value: "/bin/true " + name}}, opts...))
 	if err != nil {
