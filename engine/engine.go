@@ -150,10 +150,13 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 	defer tick.Stop()
 	for {
 		if v := c.View(); v.Rev >= e.committedRev() {
-			if _, err := e.Reconcile(ctx, v, guard); err != nil {
-				if errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil {
-					return err
-				}
+			_, err := e.Reconcile(ctx, v, guard)
+			switch {
+			case err == nil, errors.Is(err, registry.ErrStale):
+				// Stale: the watch brings the change, and a new plan.
+			case errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil:
+				return err
+			default:
 				e.cfg.Logf("engine: reconcile: %v", err)
 			}
 		}

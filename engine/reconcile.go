@@ -28,6 +28,7 @@ func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard regist
 	if len(changes) == 0 {
 		return plan, nil
 	}
+	guard.Since = view.Rev
 	rev, err := e.reg.Commit(ctx, guard, changes)
 	if err != nil {
 		return plan, err
@@ -46,6 +47,9 @@ func (e *Engine) snapshot(ctx context.Context, v registry.View) (*scheduler.Snap
 		snap.Machines = append(snap.Machines, scheduler.Machine{ID: m.ID, IP: m.PublicIP, Metadata: m.Metadata, Alive: true})
 	}
 	jobs := make(map[string]registry.Job, len(v.Jobs))
+	if err := e.prefetch(ctx, v.Jobs); err != nil {
+		return nil, nil, err
+	}
 	for _, j := range v.Jobs {
 		req, err := e.requirements(ctx, j)
 		if err != nil {
@@ -58,6 +62,45 @@ func (e *Engine) snapshot(ctx context.Context, v registry.View) (*scheduler.Snap
 		snap.Placements = append(snap.Placements, scheduler.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port})
 	}
 	return snap, jobs, nil
+}
+
+// bulkBodies is how many unknown bodies make one read of all bodies
+// cheaper than reading them one by one.
+const bulkBodies = 16
+
+// prefetch parses the requirements of new units from one read of every
+// body when many are new (a fresh leader, a big submit).
+func (e *Engine) prefetch(ctx context.Context, jobs []registry.Job) error {
+	e.mu.Lock()
+	missing := 0
+	for _, j := range jobs {
+		if _, ok := e.reqs[reqKey{j.Name, j.Hash}]; !ok {
+			missing++
+		}
+	}
+	e.mu.Unlock()
+	if missing < bulkBodies {
+		return nil
+	}
+	files, err := e.reg.Files(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, j := range jobs {
+		f, ok := files[j.Hash]
+		if k := (reqKey{j.Name, j.Hash}); ok {
+			if _, known := e.reqs[k]; !known {
+				req, _, err := unit.ParseRequirements(j.Name, f.Options)
+				if err != nil {
+					return fmt.Errorf("engine: unit %s: %w", j.Name, err)
+				}
+				e.reqs[k] = req
+			}
+		}
+	}
+	return nil
 }
 
 func (e *Engine) requirements(ctx context.Context, j registry.Job) (unit.Requirements, error) {

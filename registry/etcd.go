@@ -229,8 +229,10 @@ func encodePlacement(p Placement) string {
 
 // Commit writes schedule changes in transactions of at most MaxTxnOps,
 // each guarded by g, and returns the revision of the last one. When the
-// guard fails it returns ErrNotLeader; the batches before it have landed,
-// which is safe: each is a valid step.
+// leadership guard fails it returns ErrNotLeader, when the cluster changed
+// since g.Since ErrStale; the batches before have landed, which is safe:
+// each is a valid step. Each batch after the first expects the cluster as
+// the batch before it left it.
 func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, error) {
 	var rev int64
 	for len(changes) > 0 {
@@ -244,18 +246,17 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 			}
 			ops = append(ops, clientv3.OpPut(key, encodePlacement(c.Placement)))
 		}
-		txn := r.cli.Txn(ctx)
-		if g.Key != "" {
-			txn = txn.If(clientv3.Compare(clientv3.CreateRevision(g.Key), "=", g.Rev))
-		}
-		resp, err := txn.Then(ops...).Commit()
+		resp, err := r.cli.Txn(ctx).If(r.guardCmps(g)...).Then(ops...).Commit()
 		if err != nil {
 			return rev, fmt.Errorf("registry: commit schedule: %w", err)
 		}
 		if !resp.Succeeded {
-			return rev, ErrNotLeader
+			return rev, r.whyRefused(ctx, g)
 		}
 		rev = resp.Header.Revision
+		if g.Since != 0 {
+			g.Since = rev
+		}
 		changes = changes[n:]
 	}
 	return rev, nil
@@ -265,4 +266,52 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 // the only part of the registry an agent needs to watch.
 func (r *Etcd) WatchMachineSchedule(ctx context.Context, machine string, rev int64) clientv3.WatchChan {
 	return r.cli.Watch(clientv3.WithRequireLeader(ctx), r.k.schedule(machine), clientv3.WithPrefix(), clientv3.WithRev(rev))
+}
+
+// Files returns every stored unit body by hash, in one request.
+func (r *Etcd) Files(ctx context.Context) (map[unit.Hash]*unit.File, error) {
+	resp, err := r.cli.Get(ctx, r.k.body(""), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("registry: read unit bodies: %w", err)
+	}
+	out := make(map[unit.Hash]*unit.File, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		h, err := unit.ParseHash(strings.TrimPrefix(string(kv.Key), r.k.body("")))
+		if err != nil {
+			return nil, fmt.Errorf("registry: body key %s: %w", kv.Key, err)
+		}
+		var b bodyJSON
+		if err := json.Unmarshal(kv.Value, &b); err != nil {
+			return nil, fmt.Errorf("registry: body %s: corrupt record: %w", h.Short(), err)
+		}
+		out[h] = &unit.File{Options: b.Options}
+	}
+	return out, nil
+}
+
+func (r *Etcd) guardCmps(g Guard) []clientv3.Cmp {
+	var cmps []clientv3.Cmp
+	if g.Key != "" {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(g.Key), "=", g.Rev))
+	}
+	if g.Since != 0 {
+		from, to := r.watchRange()
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(from).WithRange(to), "<", g.Since+1))
+	}
+	return cmps
+}
+
+// whyRefused tells a lost leadership from a changed cluster.
+func (r *Etcd) whyRefused(ctx context.Context, g Guard) error {
+	if g.Key == "" {
+		return ErrStale
+	}
+	resp, err := r.cli.Get(ctx, g.Key)
+	if err != nil {
+		return fmt.Errorf("registry: commit refused, and checking why failed: %w", err)
+	}
+	if len(resp.Kvs) == 0 || resp.Kvs[0].CreateRevision != g.Rev {
+		return ErrNotLeader
+	}
+	return ErrStale
 }

@@ -166,3 +166,38 @@ func campaign(t *testing.T, cli *clientv3.Client, key, who string) registry.Guar
 	}
 	return registry.Guard{Key: e.Key(), Rev: e.Rev()}
 }
+
+func TestCommitIsRefusedWhenTheClusterChanged(t *testing.T) {
+	cli := etcdtest.Start(t).Client(t)
+	r := registry.New(cli, "")
+	ctx := context.Background()
+	leader := campaign(t, cli, r.ElectionKey(), "a")
+	if err := r.CreateUnit(ctx, "a.service", hello(t), unit.StateLaunched); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.LoadCluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := leader
+	planned.Since = c.View().Rev
+	if err := r.SetMetadata(ctx, "m1", "region", "us"); err != nil { // changes under the plan
+		t.Fatal(err)
+	}
+	put := []registry.Change{{Placement: registry.Placement{Unit: "a.service", Machine: "m1"}}}
+	if _, err := r.Commit(ctx, planned, put); !errors.Is(err, registry.ErrStale) {
+		t.Fatalf("commit from a stale view: %v, want ErrStale", err)
+	}
+	if s, _ := r.Schedule(ctx); len(s) != 0 {
+		t.Fatalf("a stale commit wrote %v", s)
+	}
+	c, _ = r.LoadCluster(ctx)
+	planned.Since = c.View().Rev
+	big := make([]registry.Change, 0, 150) // two batches: the second expects the first
+	for i := 0; i < 150; i++ {
+		big = append(big, registry.Change{Placement: registry.Placement{Unit: fmt.Sprintf("u%03d.service", i), Machine: "m1"}})
+	}
+	if _, err := r.Commit(ctx, planned, big); err != nil {
+		t.Fatalf("commit from a fresh view: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ var (
 	ErrNotFound  = errors.New("registry: not found")
 	ErrExists    = errors.New("registry: already exists")
 	ErrNotLeader = errors.New("registry: write refused: not the engine leader")
+	ErrStale     = errors.New("registry: write refused: the cluster changed since the plan was made")
 )
 
 // Job is a unit in the registry: its name, content hash and desired state.
@@ -56,10 +57,13 @@ type UnitState struct {
 
 // Guard makes a write conditional on the engine's leadership: the key the
 // election created for the leader must still exist at its creation
-// revision. The zero Guard writes unconditionally.
+// revision. With Since set, it is also conditional on no job, machine,
+// metadata or schedule key having changed after revision Since (the one
+// the plan was made from). The zero Guard writes unconditionally.
 type Guard struct {
-	Key string
-	Rev int64
+	Key   string
+	Rev   int64
+	Since int64
 }
 
 // jobJSON is a job as stored.
