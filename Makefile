@@ -8,7 +8,7 @@ STATICCHECK_VERSION := 2026.2.2
 export GOTOOLCHAIN := local
 export GOFLAGS     := -buildvcs=false
 
-.PHONY: all build test unit-test race lint fmt vet staticcheck bench fuzz demo clean
+.PHONY: all build test unit-test race lint fmt vet staticcheck bench bench-scale sim fuzz demo clean
 
 all: build
 
@@ -48,6 +48,19 @@ staticcheck: $(STATICCHECK)
 ## bench: Go benchmarks (figures go to benchmarks/RESULTS.md)
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./scheduler/ ./benchmarks/...
+
+## bench-scale: the simulator at scale on one core (figures to benchmarks/RESULTS.md)
+SCALE_FLAGS ?= --machines 10000 --units 100000 --seed 7 --kill 10% --kill-at 20m --duration 1h
+bench-scale:
+	@mkdir -p $(BIN) && $(GO) build -o $(BIN)/ ./cmd/fleetsim
+	GOMAXPROCS=1 $(BIN)/fleetsim $(SCALE_FLAGS) --json
+
+## sim: a default failover simulation, its report in sim-report.html
+SIM_FLAGS ?= --machines 1000 --units 10000 --seed 7 --kill 10% --kill-at 10m --duration 30m
+sim:
+	@mkdir -p $(BIN) && $(GO) build -o $(BIN)/ ./cmd/fleetsim
+	$(BIN)/fleetsim $(SIM_FLAGS) --report sim-report.html
+	@echo "report: sim-report.html"
 
 ## fuzz: a short fuzzing run over the unit file parser and [X-Fleet] reader
 FUZZTIME ?= 30s
