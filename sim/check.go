@@ -103,6 +103,10 @@ func (w *World) extraLiveness() time.Duration {
 // checkLiveness: once faults have stopped for the bound, every unit the
 // scheduler can place runs on the machine the registry gives it.
 func (w *World) checkLiveness() {
+	if !w.anyMachineServes() {
+		w.stats.livenessNote = "no machine is up and connected: nothing can be scheduled"
+		return
+	}
 	w.stats.liveness = true
 	plan, err := w.sched.Plan(w.snapshot())
 	w.stats.schedulerCalls++
@@ -144,4 +148,15 @@ func (w *World) checkRunning(m, u int32) {
 	case mc.units[k].active != want:
 		w.violate("liveness", fmt.Sprintf("%s on %s is %s, want %s", su.name, mc.id, sdActiveNames[mc.units[k].active], sdActiveNames[want]))
 	}
+}
+
+// anyMachineServes reports whether some machine is up and reaches the
+// registry: without one, no engine runs and liveness cannot be asked for.
+func (w *World) anyMachineServes() bool {
+	for _, m := range w.machines {
+		if m.up && !m.cut {
+			return true
+		}
+	}
+	return false
 }

@@ -9,13 +9,14 @@ import (
 
 // machine is one virtual machine: fleetd's agent over a simulated systemd.
 type machine struct {
-	id    string
-	meta  map[string]string
-	up    bool   // fleetd and systemd are running
-	inc   uint32 // bumped at every crash and boot: older events are stale
-	cut   bool   // cut off from the registry (it keeps running its units)
-	skew  float64
-	phase time.Duration // its engine's tick offset
+	id      string
+	meta    map[string]string
+	up      bool   // fleetd and systemd are running
+	inc     uint32 // bumped at every crash and boot: older events are stale
+	cut     bool   // cut off from the registry (it keeps running its units)
+	skew    float64
+	phase   time.Duration // its engine's tick offset
+	hbPhase time.Duration // offset of its heartbeats, taken once after boot
 
 	lossRate  float64 // heartbeats lost with this probability...
 	lossUntil time.Duration
@@ -53,7 +54,8 @@ func (w *World) boot(i int32) {
 	m := w.machines[i]
 	m.up, m.cut, m.units, m.dirty, m.woken = true, false, nil, true, false
 	m.inc++
-	w.schedule(0, evHeartbeat, i, 0)
+	w.schedule(0, evHeartbeat, i, 0) // registers at once...
+	m.hbPhase = jitter(w.rngPhase, w.cfg.HeartbeatInterval)
 	w.schedule(m.scaled(w.cfg.AgentInterval), evAgentTick, i, 0)
 }
 
@@ -80,7 +82,11 @@ func (w *World) heartbeat(i int32) {
 	if !m.cut && !lost {
 		w.schedule(w.latency(), evHeartbeatArrive, i, 0)
 	}
-	w.schedule(m.scaled(w.cfg.HeartbeatInterval), evHeartbeat, i, 0)
+	// ...then renews on a period of its own phase, as machines booted at
+	// different moments do: leases of a crashed rack do not all lapse at
+	// the same instant.
+	w.schedule(m.scaled(w.cfg.HeartbeatInterval+m.hbPhase), evHeartbeat, i, 0)
+	m.hbPhase = 0
 }
 
 func (w *World) heartbeatArrive(i int32) {

@@ -28,6 +28,7 @@ type stats struct {
 	violationCount  int
 	series          []Sample
 	liveness        bool
+	livenessNote    string // why liveness was not checked, when it was due
 }
 
 // Violation is a broken safety or liveness property.
@@ -126,6 +127,7 @@ type Result struct {
 	Violations           []Violation // the first 100
 	ViolationCount       int
 	LivenessChecked      bool
+	LivenessNote         string                  // why liveness was not checked though it was due
 	Unscheduled          []scheduler.Unscheduled // from the last plan
 	Series               []Sample
 	Faults               []FaultMark
@@ -151,8 +153,9 @@ func (w *World) Result() Result {
 		DoubleRunUnitSeconds: w.stats.doubleRun.Seconds(),
 		Violations:           append([]Violation(nil), w.stats.violations...),
 		ViolationCount:       w.stats.violationCount, LivenessChecked: w.stats.liveness,
-		Series: append([]Sample(nil), w.stats.series...),
-		Faults: append([]FaultMark(nil), w.faults...),
+		LivenessNote: w.stats.livenessNote,
+		Series:       append([]Sample(nil), w.stats.series...),
+		Faults:       append([]FaultMark(nil), w.faults...),
 	}
 	if p := w.engine.lastPlan; p != nil {
 		r.Unscheduled = append(r.Unscheduled, p.Unscheduled...)

@@ -36,41 +36,52 @@ func (e *event) before(o *event) bool {
 	return e.at < o.at || e.at == o.at && e.seq < o.seq
 }
 
-// eventQueue is a binary min-heap of events, by value.
+// eventQueue is a 4-ary min-heap of events, by value: shallower than a
+// binary heap, so a pop moves fewer events, and the four children of a
+// node sit next to each other in memory.
 type eventQueue []event
 
 func (q *eventQueue) push(e event) {
 	*q = append(*q, e)
 	s := *q
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s[i].before(&s[p]) {
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if !e.before(&s[p]) {
 			break
 		}
-		s[i], s[p] = s[p], s[i]
+		s[i] = s[p]
 		i = p
 	}
+	s[i] = e
 }
 
 func (q *eventQueue) pop() event {
 	s := *q
 	top := s[0]
 	n := len(s) - 1
-	s[0] = s[n]
+	last := s[n]
 	s = s[:n]
-	for i := 0; ; {
-		l, r, small := 2*i+1, 2*i+2, i
-		if l < n && s[l].before(&s[small]) {
-			small = l
-		}
-		if r < n && s[r].before(&s[small]) {
-			small = r
-		}
-		if small == i {
+	i := 0
+	for {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		s[i], s[small] = s[small], s[i]
-		i = small
+		best := c
+		for k := c + 1; k < c+4 && k < n; k++ {
+			if s[k].before(&s[best]) {
+				best = k
+			}
+		}
+		if !s[best].before(&last) {
+			break
+		}
+		s[i] = s[best]
+		i = best
+	}
+	if n > 0 {
+		s[i] = last
 	}
 	*q = s
 	return top
