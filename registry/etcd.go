@@ -32,6 +32,11 @@ func New(cli *clientv3.Client, prefix string) *Etcd {
 // Prefix returns the key prefix in use.
 func (r *Etcd) Prefix() string { return r.k.prefix }
 
+// bump marks a change that matters to scheduling (a unit, a desired
+// state, metadata, a machine joining): every such write also touches one
+// key, so a commit can be conditioned on it in O(1).
+func (r *Etcd) bump() clientv3.Op { return clientv3.OpPut(r.k.changed(), "") }
+
 // ElectionKey is the key prefix of the engine leader election.
 func (r *Etcd) ElectionKey() string { return r.k.prefix + "engine/leader" }
 
@@ -52,7 +57,7 @@ func (r *Etcd) CreateUnit(ctx context.Context, name string, f *unit.File, desire
 	}
 	resp, err := r.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), "=", 0)).
-		Then(clientv3.OpPut(r.k.body(h), string(body)), clientv3.OpPut(r.k.job(name), string(job))).
+		Then(clientv3.OpPut(r.k.body(h), string(body)), clientv3.OpPut(r.k.job(name), string(job)), r.bump()).
 		Commit()
 	if err != nil {
 		return fmt.Errorf("registry: create %s: %w", name, err)
@@ -136,7 +141,7 @@ func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error 
 	}
 	resp, err := r.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
-		Then(clientv3.OpPut(r.k.job(name), string(v))).Commit()
+		Then(clientv3.OpPut(r.k.job(name), string(v)), r.bump()).Commit()
 	if err != nil {
 		return fmt.Errorf("registry: set %s %s: %w", name, s, err)
 	}
@@ -148,11 +153,13 @@ func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error 
 
 // DestroyUnit removes a unit's job; the engine then unschedules it.
 func (r *Etcd) DestroyUnit(ctx context.Context, name string) error {
-	resp, err := r.cli.Delete(ctx, r.k.job(name))
+	resp, err := r.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
+		Then(clientv3.OpDelete(r.k.job(name)), r.bump()).Commit()
 	if err != nil {
 		return fmt.Errorf("registry: destroy %s: %w", name, err)
 	}
-	if resp.Deleted == 0 {
+	if !resp.Succeeded {
 		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
 	}
 	return nil
@@ -231,8 +238,7 @@ func encodePlacement(p Placement) string {
 // each guarded by g, and returns the revision of the last one. When the
 // leadership guard fails it returns ErrNotLeader, when the cluster changed
 // since g.Since ErrStale; the batches before have landed, which is safe:
-// each is a valid step. Each batch after the first expects the cluster as
-// the batch before it left it.
+// each is a valid step.
 func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, error) {
 	var rev int64
 	for len(changes) > 0 {
@@ -254,9 +260,6 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 			return rev, r.whyRefused(ctx, g)
 		}
 		rev = resp.Header.Revision
-		if g.Since != 0 {
-			g.Since = rev
-		}
 		changes = changes[n:]
 	}
 	return rev, nil
@@ -295,8 +298,7 @@ func (r *Etcd) guardCmps(g Guard) []clientv3.Cmp {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(g.Key), "=", g.Rev))
 	}
 	if g.Since != 0 {
-		from, to := r.watchRange()
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(from).WithRange(to), "<", g.Since+1))
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r.k.changed()), "<", g.Since+1))
 	}
 	return cmps
 }

@@ -46,6 +46,7 @@ func (k keys) machines() string                  { return k.prefix + "machines/"
 func (k keys) machine(id string) string          { return k.prefix + "machines/" + id }
 func (k keys) metadata(id string) string         { return k.prefix + "metadata/" + id + "/" }
 func (k keys) metadataAll() string               { return k.prefix + "metadata/" }
+func (k keys) changed() string                   { return k.prefix + "engine/changed" }
 
 // lastTwo splits ".../a/b" into a and b.
 func lastTwo(key string) (string, string) {

@@ -16,7 +16,7 @@ func (r *Etcd) RegisterMachine(ctx context.Context, m Machine, lease clientv3.Le
 	if err != nil {
 		return fmt.Errorf("registry: encode machine %s: %w", m.ID, err)
 	}
-	if _, err := r.cli.Put(ctx, r.k.machine(m.ID), string(v), clientv3.WithLease(lease)); err != nil {
+	if _, err := r.cli.Txn(ctx).Then(clientv3.OpPut(r.k.machine(m.ID), string(v), clientv3.WithLease(lease)), r.bump()).Commit(); err != nil {
 		return fmt.Errorf("registry: register machine %s: %w", m.ID, err)
 	}
 	return nil
@@ -63,7 +63,7 @@ func (r *Etcd) SetMetadata(ctx context.Context, id, key, value string) error {
 	if err := checkMetadataKey(id, key); err != nil {
 		return err
 	}
-	if _, err := r.cli.Put(ctx, r.k.metadata(id)+key, value); err != nil {
+	if _, err := r.cli.Txn(ctx).Then(clientv3.OpPut(r.k.metadata(id)+key, value), r.bump()).Commit(); err != nil {
 		return fmt.Errorf("registry: set metadata %s on %s: %w", key, id, err)
 	}
 	return nil
@@ -74,7 +74,7 @@ func (r *Etcd) DeleteMetadata(ctx context.Context, id, key string) error {
 	if err := checkMetadataKey(id, key); err != nil {
 		return err
 	}
-	if _, err := r.cli.Delete(ctx, r.k.metadata(id)+key); err != nil {
+	if _, err := r.cli.Txn(ctx).Then(clientv3.OpDelete(r.k.metadata(id)+key), r.bump()).Commit(); err != nil {
 		return fmt.Errorf("registry: delete metadata %s on %s: %w", key, id, err)
 	}
 	return nil

@@ -57,9 +57,10 @@ type UnitState struct {
 
 // Guard makes a write conditional on the engine's leadership: the key the
 // election created for the leader must still exist at its creation
-// revision. With Since set, it is also conditional on no job, machine,
-// metadata or schedule key having changed after revision Since (the one
-// the plan was made from). The zero Guard writes unconditionally.
+// revision. With Since set, it is also conditional on no unit, desired
+// state, metadata or machine registration having been written after
+// revision Since (the one the plan was made from); every such write
+// touches one key for this. The zero Guard writes unconditionally.
 type Guard struct {
 	Key   string
 	Rev   int64
