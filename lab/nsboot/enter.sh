@@ -1,0 +1,15 @@
+# enter.sh runs on the host, started by Boot. It moves this shell into the
+# machine's fresh cgroups, so that the cgroup namespace made next is rooted
+# there, then makes the namespaces and runs the setup script ($NSBOOT_SETUP)
+# as PID 1 of the new PID namespace. --kill-child: if unshare dies, so does
+# the machine. --propagation private: no mount made inside reaches the host.
+#
+# Arguments: cgroup-dir... -- host-dir-to-bind...
+set -eu
+while [ "$1" != "--" ]; do
+	echo $$ >"$1/cgroup.procs"
+	shift
+done
+shift
+exec unshare --pid --fork --kill-child --mount --uts --ipc --cgroup --propagation private \
+	/bin/sh -c 'eval "$NSBOOT_SETUP"' nsboot-setup "$@"
