@@ -1,0 +1,46 @@
+package fleetctl
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/fleetsim/fleet/unit"
+)
+
+// catCmd is `fleetctl cat UNIT...`.
+type catCmd struct{}
+
+func newCatCmd() *command {
+	c := &catCmd{}
+	return &command{
+		name:    "cat",
+		summary: "Output the contents of a submitted unit",
+		usage:   "UNIT...",
+		desc: `Output the unit file of one or more submitted units, as the cluster holds
+it: sections in order, one "Name=Value" line per option.`,
+		minArgs: 1,
+		maxArgs: -1,
+		run:     c.run,
+	}
+}
+
+func (c *catCmd) run(ctx context.Context, s *session, args []string) error {
+	_, units, err := s.existingUnits(ctx, args, true)
+	if err != nil {
+		return err
+	}
+	for i, u := range units {
+		f, err := unit.NewFile(u.Options)
+		if err != nil {
+			return &UnitError{Unit: u.Name, What: "has a body that cannot be read", Err: err}
+		}
+		if i > 0 {
+			fmt.Fprintln(s.out)
+		}
+		if _, err := io.WriteString(s.out, f.Serialize()); err != nil {
+			return fmt.Errorf("cat: %w", err)
+		}
+	}
+	return nil
+}
