@@ -98,8 +98,8 @@ func (e *Engine) term(ctx context.Context) error {
 	}
 	defer s.Close()
 	el := concurrency.NewElection(s, e.reg.ElectionKey())
-	if err := el.Campaign(ctx, e.cfg.MachineID); err != nil {
-		return fmt.Errorf("engine: campaign: %w", err)
+	if err := campaign(ctx, el, e.cfg.MachineID); err != nil {
+		return err
 	}
 	guard := registry.Guard{Key: el.Key(), Rev: el.Rev()}
 	e.setLeading(true)
@@ -123,6 +123,24 @@ func (e *Engine) term(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// campaign waits to lead, or for ctx to end. A campaign interrupted by
+// ctx resigns with the client's own context, which with etcd unreachable
+// would block until the client closes: it is left to finish then, so
+// that stopping fleetd never hangs on an unreachable etcd.
+func campaign(ctx context.Context, el *concurrency.Election, id string) error {
+	done := make(chan error, 1)
+	go func() { done <- el.Campaign(ctx, id) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("engine: campaign: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (e *Engine) committedRev() int64 {

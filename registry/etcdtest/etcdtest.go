@@ -26,16 +26,26 @@ func Start(tb testing.TB) *Server {
 	return StartIn(tb, tb.TempDir())
 }
 
-// StartIn boots an etcd member with its data in dir (reusing dir restarts
-// the same member with its data), stopped when the test ends.
+// StartIn boots an etcd member with its data in dir, on ports the kernel
+// chooses, stopped when the test ends.
 func StartIn(tb testing.TB, dir string) *Server {
+	tb.Helper()
+	return StartAt(tb, dir, "127.0.0.1:0", "127.0.0.1:0")
+}
+
+// StartAt boots an etcd member with its data in dir, serving clients on
+// clientAddr and peers on peerAddr (host:port). Starting again with the
+// same dir and addresses restarts the same member, data and all, where
+// its clients find it again.
+func StartAt(tb testing.TB, dir, clientAddr, peerAddr string) *Server {
 	tb.Helper()
 	cfg := embed.NewConfig()
 	cfg.Name = "test"
 	cfg.Dir = dir
-	local := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{local}, []url.URL{local}
+	client := url.URL{Scheme: "http", Host: clientAddr}
+	peer := url.URL{Scheme: "http", Host: peerAddr}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.TickMs, cfg.ElectionMs = 10, 50
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
