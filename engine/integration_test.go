@@ -197,5 +197,3 @@ func dump(t *testing.T, reg *registry.Etcd, nodes []*node) {
 		}
 	}
 }
-
-func ctxBG() context.Context { return context.Background() }
