@@ -36,6 +36,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	reqs     map[reqKey]unit.Requirements
+	invalid  map[reqKey]*invalidUnitError // units whose [X-Fleet] does not parse
 	lastPlan *scheduler.Plan
 	leading  bool
 	// committed is the revision of this engine's last commit: it plans
@@ -60,7 +61,7 @@ func New(reg *registry.Etcd, cfg Config) *Engine {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Engine{reg: reg, cfg: cfg, sched: scheduler.New(), reqs: map[reqKey]unit.Requirements{}}
+	return &Engine{reg: reg, cfg: cfg, sched: scheduler.New(), reqs: map[reqKey]unit.Requirements{}, invalid: map[reqKey]*invalidUnitError{}}
 }
 
 // Leading reports whether this engine leads now.

@@ -51,6 +51,8 @@ func (n *node) stop() {
 	n.done.Wait()
 }
 
+// submit writes a unit straight into the registry, as the etcd driver
+// does: its [X-Fleet] section is not checked on the way.
 func submit(t *testing.T, reg *registry.Etcd, name, xfleet string, state unit.State) {
 	t.Helper()
 	f, err := unit.ParseString("[Service]\nExecStart=/bin/sleep 1000\n[X-Fleet]\n" + xfleet)
@@ -101,6 +103,8 @@ func TestClusterLifecycleAndFailover(t *testing.T) {
 	submit(t, reg, "backup.service", "MachineOf=db.service\n", unit.StateLaunched)
 	submit(t, reg, "agent.service", "Global=true\n", unit.StateLaunched)
 	submit(t, reg, "idle.service", "", unit.StateLoaded)
+	submit(t, reg, "pinned.service", "MachineID=m2\n", unit.StateLaunched)
+	submit(t, reg, "old.service", "MachineID=m3\n", unit.StateLaunched)
 
 	defer func() {
 		if t.Failed() {
@@ -119,6 +123,20 @@ func TestClusterLifecycleAndFailover(t *testing.T) {
 	if len(r["idle.service"]) != 0 {
 		t.Fatalf("a loaded unit runs: %v", r["idle.service"])
 	}
+	if on := r["pinned.service"]; len(on) != 1 || on[0] != "m2" {
+		t.Fatalf("MachineID=m2 unit runs on %v", on)
+	}
+
+	// Replaces: a unit that may go to old.service's machine takes it (the
+	// least loaded eu machine), and old.service, pinned there by
+	// MachineID, has to stop. A unit whose [X-Fleet] is invalid (it
+	// reached etcd without the API's checks) blocks nothing.
+	submit(t, reg, "broken.service", "Replaces=old.service\nConflicts=db.service\n", unit.StateLaunched)
+	submit(t, reg, "new.service", "Replaces=old.service\nMachineMetadata=region=eu\n", unit.StateLaunched)
+	waitFor(t, "new.service replacing old.service", 10*time.Second, func() bool {
+		r := running(nodes)
+		return len(r["new.service"]) == 1 && r["new.service"][0] == "m3" && len(r["old.service"]) == 0
+	})
 	dbNode := nodeByID(nodes, r["db.service"][0])
 	if dbNode.sd.Port("db.service") != 20001 {
 		t.Fatalf("db.service port = %d, want 20001", dbNode.sd.Port("db.service"))

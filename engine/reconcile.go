@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/fleetsim/fleet/registry"
@@ -50,18 +51,51 @@ func (e *Engine) snapshot(ctx context.Context, v registry.View) (*scheduler.Snap
 	if err := e.prefetch(ctx, v.Jobs); err != nil {
 		return nil, nil, err
 	}
+	invalid := map[string]bool{}
 	for _, j := range v.Jobs {
 		req, err := e.requirements(ctx, j)
-		if err != nil {
+		var bad *invalidUnitError
+		switch {
+		case errors.As(err, &bad):
+			// A unit whose [X-Fleet] does not parse (written without the
+			// API's checks) is left out, with its placements: it must not
+			// stop every other unit from being scheduled.
+			invalid[j.Name] = true
+			e.warnInvalid(j, bad)
+			continue
+		case err != nil:
 			return nil, nil, err
 		}
 		jobs[j.Name] = j
 		snap.Units = append(snap.Units, scheduler.Unit{Name: j.Name, Desired: j.Desired, Req: req})
 	}
 	for _, p := range v.Schedule {
-		snap.Placements = append(snap.Placements, scheduler.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port})
+		if !invalid[p.Unit] {
+			snap.Placements = append(snap.Placements, scheduler.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port})
+		}
 	}
 	return snap, jobs, nil
+}
+
+// invalidUnitError is a unit whose [X-Fleet] section does not parse.
+type invalidUnitError struct {
+	unit   string
+	err    error
+	logged bool
+}
+
+func (e *invalidUnitError) Error() string { return fmt.Sprintf("engine: unit %s: %v", e.unit, e.err) }
+func (e *invalidUnitError) Unwrap() error { return e.err }
+
+// warnInvalid logs an invalid unit once per content hash.
+func (e *Engine) warnInvalid(j registry.Job, err *invalidUnitError) {
+	e.mu.Lock()
+	first := !err.logged
+	err.logged = true
+	e.mu.Unlock()
+	if first {
+		e.cfg.Logf("%v; the unit is not scheduled", err)
+	}
 }
 
 // bulkBodies is how many unknown bodies make one read of all bodies
@@ -92,11 +126,10 @@ func (e *Engine) prefetch(ctx context.Context, jobs []registry.Job) error {
 		f, ok := files[j.Hash]
 		if k := (reqKey{j.Name, j.Hash}); ok {
 			if _, known := e.reqs[k]; !known {
-				req, _, err := unit.ParseRequirements(j.Name, f.Options)
-				if err != nil {
-					return fmt.Errorf("engine: unit %s: %w", j.Name, err)
-				}
-				e.reqs[k] = req
+				if req, _, err := unit.ParseRequirements(j.Name, f.Options); err == nil {
+					e.reqs[k] = req
+				} // an invalid unit is reported by requirements, one by one
+
 			}
 		}
 	}
@@ -107,9 +140,13 @@ func (e *Engine) requirements(ctx context.Context, j registry.Job) (unit.Require
 	k := reqKey{j.Name, j.Hash}
 	e.mu.Lock()
 	req, ok := e.reqs[k]
+	bad := e.invalid[k]
 	e.mu.Unlock()
 	if ok {
 		return req, nil
+	}
+	if bad != nil {
+		return req, bad
 	}
 	f, err := e.reg.File(ctx, j.Hash)
 	if err != nil {
@@ -117,7 +154,11 @@ func (e *Engine) requirements(ctx context.Context, j registry.Job) (unit.Require
 	}
 	req, _, err = unit.ParseRequirements(j.Name, f.Options)
 	if err != nil {
-		return req, fmt.Errorf("engine: unit %s: %w", j.Name, err)
+		bad := &invalidUnitError{unit: j.Name, err: err}
+		e.mu.Lock()
+		e.invalid[k] = bad
+		e.mu.Unlock()
+		return req, bad
 	}
 	e.mu.Lock()
 	e.reqs[k] = req
