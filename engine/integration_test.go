@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
 	"github.com/fleetsim/fleet/agent/memsd"
 	"github.com/fleetsim/fleet/agent/runner"
 	"github.com/fleetsim/fleet/engine"
@@ -32,7 +35,22 @@ type node struct {
 
 func startNode(t *testing.T, srv *etcdtest.Server, id string, md map[string]string) *node {
 	t.Helper()
-	reg := registry.New(srv.Client(t), "")
+	return startNodeWith(t, registry.New(srv.Client(t), ""), id, md)
+}
+
+// startNodeAt starts a node whose etcd client goes to endpoint.
+func startNodeAt(t *testing.T, endpoint, id string) *node {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return startNodeWith(t, registry.New(cli, ""), id, nil)
+}
+
+func startNodeWith(t *testing.T, reg *registry.Etcd, id string, md map[string]string) *node {
+	t.Helper()
 	n := &node{id: id, sd: memsd.New()}
 	n.eng = engine.New(reg, engine.Config{MachineID: id, Interval: interval, LeaderTTL: time.Second})
 	ag := runner.New(reg, n.sd, runner.Config{Machine: registry.Machine{ID: id, PublicIP: "10.0.0." + id[1:], Metadata: md}, TTL: ttl, Interval: 500 * time.Millisecond})

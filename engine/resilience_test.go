@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +127,36 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+func TestCutOffMachineStopsItsCopiesOnReconnect(t *testing.T) {
+	srv := etcdtest.Start(t)
+	reg := registry.New(srv.Client(t), "")
+	p := newProxy(t, strings.TrimPrefix(srv.Endpoint, "http://"))
+	cut := startNodeAt(t, "http://"+p.addr, "m1")
+	nodes := []*node{cut, startNode(t, srv, "m2", nil)}
+	names := []string{"a.service", "b.service"}
+	for _, n := range names {
+		submit(t, reg, n, "Conflicts=a.service b.service\n", unit.StateLaunched)
+	}
+	waitFor(t, "one unit on each machine", 10*time.Second, func() bool { return exactlyOnce(nodes, names) })
+	stranded := cut.sd.Active()[0]
+
+	p.cut()
+	// m1's lease lapses; its unit cannot move to m2 (they conflict), so
+	// give it a machine: m3 joins.
+	third := startNode(t, srv, "m3", nil)
+	nodes = append(nodes, third)
+	waitFor(t, stranded+" started on m3", ttl+10*time.Second, func() bool {
+		return len(third.sd.Active()) == 1 && third.sd.Active()[0] == stranded
+	})
+	if got := cut.sd.Active(); len(got) != 1 {
+		t.Fatalf("the cut-off machine stopped its units without etcd: %v", got)
+	}
+
+	p.heal()
+	waitFor(t, "the cut-off copy stopped", 20*time.Second, func() bool { return len(cut.sd.Active()) == 0 })
+	if !exactlyOnce(nodes, names) {
+		t.Fatalf("after the heal: %v", running(nodes))
+	}
 }
