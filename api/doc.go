@@ -8,6 +8,12 @@
 // TLS or a unix socket. The wire types in types.go are fleet's JSON,
 // field for field, so fleet's own clients keep working.
 //
+// Beyond fleet's v1, and never called by fleet's own clients: a unit's
+// status and journal on one machine (GET /units/<name>/status and
+// /units/<name>/journal, see remote.go), answered by that machine's
+// fleetd through an Inspector and forwarded there by any other fleetd;
+// and each unit state's port. Client.Status and Client.Journal call them.
+//
 // Two rules hold for every request: a request that is refused changes nothing
 // (every check runs before the first write), and every failure is
 // answered as {"error":{"code":N,"message":"..."}} with a message that

@@ -82,6 +82,25 @@ type Options struct {
 	// OnError, when set, is told of every failure the client cannot be
 	// blamed for: 5xx answers and answers that could not be written.
 	OnError func(r *http.Request, err error)
+
+	// The rest serve the status and journal calls, which go beyond
+	// fleet's v1 (see remote.go).
+
+	// MachineID is the machine this server runs on: it answers the
+	// status and journal calls about it through Inspector, and forwards
+	// those about other machines to their fleetd. "" (a server that is
+	// not a machine's, such as fleetctl's etcd driver) forwards them all.
+	MachineID string
+	// Inspector reads this machine's systemd and journal; nil answers
+	// 501 to the calls about this machine.
+	Inspector Inspector
+	// Forwarder sends the calls forwarded to other machines' fleetds
+	// (nil: a client that uses no proxy and no timeout, since a followed
+	// journal streams for as long as the client reads it).
+	Forwarder *http.Client
+	// Stopping, when closed, ends the followed journals being streamed,
+	// so that the HTTP server's graceful shutdown need not wait for them.
+	Stopping <-chan struct{}
 }
 
 // server answers the API's requests over a Backend.
@@ -122,6 +141,11 @@ func NewServer(b Backend, opts Options) http.Handler {
 	case opts.PageSize > MaxPageSize:
 		opts.PageSize = MaxPageSize
 	}
+	if opts.Forwarder == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil
+		opts.Forwarder = &http.Client{Transport: tr}
+	}
 	s := &server{b: b, opts: opts}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -148,6 +172,10 @@ func (s *server) routes() []route {
 			{http.MethodPut, "fleet.Units.Set", "Create a unit or change its desired state.", s.putUnit},
 			{http.MethodDelete, "fleet.Units.Delete", "Destroy a unit.", s.deleteUnit},
 		}},
+		{"/units/{name}/status", []method{{http.MethodGet, "fleet.Units.Status",
+			"Extension, not in fleet's v1: what systemctl status prints of the unit on ?machineID, as text.", s.unitStatus}}},
+		{"/units/{name}/journal", []method{{http.MethodGet, "fleet.Units.Journal",
+			"Extension, not in fleet's v1: the unit's journal on ?machineID as text (?lines, ?follow, ?output).", s.unitJournal}}},
 		{"/state", []method{{http.MethodGet, "fleet.UnitState.List", "List unit states, filtered by machineID and unitName.", s.listStates}}},
 		{"/state/{name}", []method{{http.MethodGet, "fleet.UnitState.Get", "List the states of one unit (possibly none).", s.unitStates}}},
 	}
@@ -255,6 +283,9 @@ func (w *trackingWriter) Write(p []byte) (int, error) {
 	w.started = true
 	return w.ResponseWriter.Write(p)
 }
+
+// Unwrap lets http.ResponseController reach the writer's Flush.
+func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // writeJSON answers code with v as its JSON body.
 func writeJSON(w http.ResponseWriter, code int, v any) error {

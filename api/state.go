@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -51,6 +52,10 @@ func (s *server) writeStates(w http.ResponseWriter, r *http.Request, name, machi
 	}
 	key := func(st registry.UnitState) string { return st.Unit + "\x00" + st.Machine }
 	page, next := pageOf(match, key, p, tokenStates)
+	ports, err := s.ports(r.Context())
+	if err != nil {
+		return err
+	}
 	out := make([]UnitState, 0, len(page))
 	for _, st := range page {
 		out = append(out, UnitState{
@@ -60,7 +65,23 @@ func (s *server) writeStates(w http.ResponseWriter, r *http.Request, name, machi
 			SystemdLoadState:   st.LoadState,
 			SystemdActiveState: st.ActiveState,
 			SystemdSubState:    st.SubState,
+			Port:               ports[stateKey{st.Unit, st.Machine}],
 		})
 	}
 	return writeJSON(w, http.StatusOK, StatePage{States: out, NextPageToken: next})
+}
+
+// ports returns the port of every placement that has one.
+func (s *server) ports(ctx context.Context) (map[stateKey]uint16, error) {
+	sched, err := s.b.Schedule(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("api: read the schedule: %w", err)
+	}
+	out := make(map[stateKey]uint16)
+	for _, p := range sched {
+		if p.Port != 0 {
+			out[stateKey{p.Unit, p.Machine}] = p.Port
+		}
+	}
+	return out, nil
 }

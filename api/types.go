@@ -46,6 +46,10 @@ type MachinePage struct {
 }
 
 // UnitState is what one machine's systemd reports for one unit.
+//
+// Port goes beyond fleet's v1 (whose clients ignore it): the port the
+// scheduler gave the unit on that machine ([X-Fleet] Ports=), omitted
+// when it has none.
 type UnitState struct {
 	Name               string `json:"name"`
 	Hash               string `json:"hash"`
@@ -53,6 +57,7 @@ type UnitState struct {
 	SystemdLoadState   string `json:"systemdLoadState"`
 	SystemdActiveState string `json:"systemdActiveState"`
 	SystemdSubState    string `json:"systemdSubState"`
+	Port               uint16 `json:"port,omitempty"`
 }
 
 // StatePage is one page of GET /state or GET /state/<name>.

@@ -2,6 +2,7 @@ package fleetctl
 
 import (
 	"context"
+	"io"
 
 	"github.com/fleetsim/fleet/api"
 	"github.com/fleetsim/fleet/registry"
@@ -24,6 +25,12 @@ type Cluster interface {
 	Machines(ctx context.Context) ([]api.Machine, error)
 	// UnitStates returns what the machines' systemds report.
 	UnitStates(ctx context.Context, f api.StateFilter) ([]api.UnitState, error)
+	// Status returns what systemctl status prints of a unit on a machine
+	// (fleetd's extension of the API).
+	Status(ctx context.Context, name, machineID string) (string, error)
+	// Journal writes a unit's journal on a machine to w as it comes
+	// (fleetd's extension of the API).
+	Journal(ctx context.Context, name, machineID string, opts api.JournalOptions, w io.Writer) error
 }
 
 // conn is fleetctl's connection to the cluster through one driver.
@@ -78,6 +85,15 @@ func (r reachable) Machines(ctx context.Context) ([]api.Machine, error) {
 func (r reachable) UnitStates(ctx context.Context, f api.StateFilter) ([]api.UnitState, error) {
 	st, err := r.c.UnitStates(ctx, f)
 	return st, r.wrap(err)
+}
+
+func (r reachable) Status(ctx context.Context, name, machineID string) (string, error) {
+	out, err := r.c.Status(ctx, name, machineID)
+	return out, r.wrap(err)
+}
+
+func (r reachable) Journal(ctx context.Context, name, machineID string, opts api.JournalOptions, w io.Writer) error {
+	return r.wrap(r.c.Journal(ctx, name, machineID, opts, w))
 }
 
 // lookupUnit returns the unit called name, or nil if there is none.

@@ -51,7 +51,9 @@ func startCluster(t *testing.T, prefix, etcdURL string, specs []machineSpec) *te
 		c.MachineID, c.PublicIP, c.Metadata = m.id, m.ip, m.metadata
 		c.EtcdKeyPrefix = prefix
 		c.AgentTTL, c.EngineInterval, c.LeaderTTL = 10*time.Second, 100*time.Millisecond, 2*time.Second
-		c.APIListen = []string{"unix://" + filepath.Join(t.TempDir(), "fleet.sock")}
+		// Over http:// too, for the other fleetds to forward status and
+		// journal calls to.
+		c.APIListen = []string{"unix://" + filepath.Join(t.TempDir(), "fleet.sock"), "http://127.0.0.1:0"}
 		if tc.etcdURL == "" {
 			c.EtcdDataDir, c.EtcdName = t.TempDir(), "m"+m.id[:8]
 			c.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
@@ -74,7 +76,9 @@ func startCluster(t *testing.T, prefix, etcdURL string, specs []machineSpec) *te
 // runDaemon starts a fleetd, stopped when the test ends.
 func runDaemon(t *testing.T, c fleetd.Config) *fleetd.Daemon {
 	t.Helper()
-	d := fleetd.New(c, fleetd.Options{Systemd: memsd.New(), Version: testVersion})
+	sd := memsd.New()
+	in := &fakeInspector{machine: c.MachineID, sd: sd}
+	d := fleetd.New(c, fleetd.Options{Systemd: sd, Inspector: in, Version: testVersion})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()

@@ -1,7 +1,6 @@
 package fleetctl
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -72,46 +71,78 @@ func pingEtcd(ctx context.Context, cli *clientv3.Client, prefix string, g *globa
 }
 
 // handlerTransport answers requests with an http.Handler in process.
+// The answer is streamed: RoundTrip returns once the handler has sent its
+// header, and the body is read as the handler writes it (a followed
+// journal, forwarded to a machine's fleetd, never ends by itself).
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := &recorder{header: http.Header{}}
-	t.h.ServeHTTP(rec, req)
-	if req.Body != nil {
-		req.Body.Close()
+	pr, pw := io.Pipe()
+	rw := &pipeWriter{header: http.Header{}, pw: pw, begun: make(chan struct{})}
+	resp := &http.Response{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Body: pr, ContentLength: -1, Request: req}
+	go func() {
+		defer pw.Close()
+		defer func() {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+		}()
+		t.h.ServeHTTP(rw, req)
+		rw.WriteHeader(http.StatusOK)
+		// Declared trailers are read once the body ends, after this.
+		resp.Trailer = rw.trailer()
+	}()
+	select {
+	case <-rw.begun:
+	case <-req.Context().Done():
+		pr.Close()
+		return nil, req.Context().Err()
 	}
-	if rec.code == 0 {
-		rec.code = http.StatusOK
-	}
-	return &http.Response{
-		Status:        fmt.Sprintf("%d %s", rec.code, http.StatusText(rec.code)),
-		StatusCode:    rec.code,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        rec.header,
-		Body:          io.NopCloser(bytes.NewReader(rec.body.Bytes())),
-		ContentLength: int64(rec.body.Len()),
-		Request:       req,
-	}, nil
+	resp.StatusCode = rw.code
+	resp.Status = fmt.Sprintf("%d %s", rw.code, http.StatusText(rw.code))
+	resp.Header = rw.sent
+	return resp, nil
 }
 
-// recorder is the http.ResponseWriter of handlerTransport.
-type recorder struct {
+// pipeWriter is the http.ResponseWriter of handlerTransport: the header
+// as sent is kept apart from the one the handler may still change (its
+// trailers), and the body goes into a pipe.
+type pipeWriter struct {
 	header http.Header
+	sent   http.Header
 	code   int
-	body   bytes.Buffer
+	pw     *io.PipeWriter
+	begun  chan struct{}
 }
 
-func (r *recorder) Header() http.Header { return r.header }
+func (w *pipeWriter) Header() http.Header { return w.header }
 
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
+func (w *pipeWriter) WriteHeader(code int) {
+	if w.code != 0 {
+		return
 	}
+	w.code, w.sent = code, w.header.Clone()
+	close(w.begun)
 }
 
-func (r *recorder) Write(p []byte) (int, error) {
-	r.WriteHeader(http.StatusOK)
-	return r.body.Write(p)
+func (w *pipeWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.pw.Write(p)
+}
+
+// Flush does nothing: every write already waits for its reader.
+func (w *pipeWriter) Flush() {}
+
+// trailer returns the declared trailers the handler set.
+func (w *pipeWriter) trailer() http.Header {
+	out := http.Header{}
+	for _, names := range w.sent.Values("Trailer") {
+		for _, k := range strings.Split(names, ",") {
+			k = http.CanonicalHeaderKey(strings.TrimSpace(k))
+			if v, ok := w.header[k]; ok {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }

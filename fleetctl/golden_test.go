@@ -52,6 +52,7 @@ func TestTranscripts(t *testing.T) {
 		{"json", apiEnv},
 		{"errors", apiEnv},
 		{"version", apiEnv},
+		{"remote", apiEnv},
 		{"seed004", etcdEnv},
 	} {
 		t.Run(tr.name, func(t *testing.T) {
@@ -59,6 +60,19 @@ func TestTranscripts(t *testing.T) {
 			if left := tr.env.cluster.destroyAll(t); left > 0 {
 				t.Errorf("the transcript left %d units in the cluster", left)
 			}
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		env  transcriptEnv
+		test func(*testing.T, transcriptEnv)
+	}{
+		{"follow", apiEnv, testFollow},
+		{"etcd-driver-remote", etcdEnv, testEtcdDriverRemote},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.test(t, tt.env)
+			tt.env.cluster.destroyAll(t)
 		})
 	}
 }

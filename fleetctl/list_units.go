@@ -26,7 +26,7 @@ func newListUnitsCmd() *command {
 		desc: `List what each machine's systemd reports of the units fleet put there: one
 row per unit and machine, so a global unit has a row on every machine it
 runs on. The port column is the port the scheduler gave a unit that asks
-for one ([X-Fleet] Ports=), when the driver can read the schedule (etcd).`,
+for one ([X-Fleet] Ports=) on that machine, with either driver.`,
 		flags: func(fs *pflag.FlagSet) {
 			c.list.bind(fs, unitFields(), []string{"unit", "machine", "active", "sub"}, "Do not ellipsize fields on output (full machine IDs and hashes)")
 		},
@@ -62,17 +62,16 @@ func (c *listUnitsCmd) run(ctx context.Context, s *session, _ []string) error {
 	if c.list.output == outputJSON {
 		rows := make([]unitStateJSON, 0, len(v.states))
 		for _, st := range v.states {
-			port, _ := v.port(st.Name, st.MachineID)
 			rows = append(rows, unitStateJSON{Unit: st.Name, MachineID: st.MachineID, PrimaryIP: v.machines.byID[st.MachineID].PrimaryIP,
-				Load: st.SystemdLoadState, Active: st.SystemdActiveState, Sub: st.SystemdSubState, Hash: st.Hash, Port: port})
+				Load: st.SystemdLoadState, Active: st.SystemdActiveState, Sub: st.SystemdSubState, Hash: st.Hash, Port: st.Port})
 		}
 		return writeJSON(s.out, rows)
 	}
 	t := table{fields: fields}
 	for _, st := range v.states {
 		port := ""
-		if p, ok := v.port(st.Name, st.MachineID); ok && p != 0 {
-			port = strconv.Itoa(int(p))
+		if st.Port != 0 {
+			port = strconv.Itoa(int(st.Port))
 		}
 		t.add(map[string]string{
 			"unit": st.Name, "machine": v.machines.legend(st.MachineID, c.list.full),

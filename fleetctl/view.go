@@ -96,16 +96,6 @@ func (v *view) placements(global map[string]bool) []scheduler.Placement {
 	return out
 }
 
-// port returns the port unit has on machine, when the schedule is known.
-func (v *view) port(name, machine string) (uint16, bool) {
-	for _, p := range v.schedule {
-		if p.Unit == name && p.Machine == machine {
-			return p.Port, true
-		}
-	}
-	return 0, false
-}
-
 // mergeUnits returns base with extra laid over it by name.
 func mergeUnits(base, extra []api.Unit) []api.Unit {
 	if len(extra) == 0 {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type Config struct {
 	EtcdClientURL      string            // etcd_client_url: the embedded member's client URL
 	LeaderTTL          time.Duration     // engine_leader_ttl
 	PurgeOnShutdown    bool              // purge_on_shutdown: stop and unload units when fleetd stops
+	APIURL             string            // api_url: where other fleetds reach this API; from api_listen when empty
 }
 
 // Defaults returns fleet's defaults.
@@ -86,6 +88,7 @@ var options = []option{
 	{"token_limit", "page size of the API", setInt(func(c *Config) *int { return &c.TokenLimit })},
 	{"verbosity", "log verbosity", setInt(func(c *Config) *int { return &c.Verbosity })},
 	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT", func(c *Config, v string) error { c.APIListen = splitList(v); return nil }},
+	{"api_url", "URL other fleetds reach this API at, to forward status and journal calls (default: from the http:// api_listen)", setAPIURL},
 	{"machine_id", "machine ID (default: /etc/machine-id)", setString(func(c *Config) *string { return &c.MachineID })},
 	{"etcd_data_dir", "data directory of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdDataDir })},
 	{"etcd_name", "member name of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdName })},
@@ -159,6 +162,21 @@ func (c *Config) ApplyEnv(env []string) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// setAPIURL sets api_url: empty, or http(s)://HOST[:PORT].
+func setAPIURL(c *Config, v string) error {
+	if v != "" {
+		u, err := url.Parse(v)
+		if err != nil {
+			return err
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return errors.New("want http://HOST:PORT or https://HOST:PORT")
+		}
+	}
+	c.APIURL = v
 	return nil
 }
 

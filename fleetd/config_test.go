@@ -55,6 +55,8 @@ func TestConfigErrorsNameTheOption(t *testing.T) {
 		{args: []string{"--metadata=region"}, want: `metadata "region": want key=value`},
 		{args: []string{"--config=/nope.conf"}, want: "/nope.conf"},
 		{args: []string{"--token-limit=-1"}, want: "token_limit"},
+		{args: []string{"--api-url=10.0.0.1:49153"}, want: "api_url"},
+		{env: []string{"FLEET_API_URL=unix:///run/fleet.sock"}, want: "FLEET_API_URL: api_url"},
 	}
 	for _, tc := range cases {
 		_, _, err := Load(tc.args, tc.env, files(tc.files))

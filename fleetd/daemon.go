@@ -26,8 +26,12 @@ type Options struct {
 	// Systemd drives this machine's units. The command passes the D-Bus
 	// implementation; tests pass an in-memory one.
 	Systemd agent.Systemd
-	Version string
-	Logf    func(format string, args ...any)
+	// Inspector reads this machine's systemd and journal for the API's
+	// status and journal calls. The command passes Commands (systemctl
+	// and journalctl); tests pass fakes. Nil answers those calls 501.
+	Inspector api.Inspector
+	Version   string
+	Logf      func(format string, args ...any)
 }
 
 // Daemon is one fleetd. New does no I/O; Run does the work.
@@ -41,6 +45,7 @@ type Daemon struct {
 	ready     chan struct{}
 	runner    *runner.Runner
 	engine    *engine.Engine
+	stopping  chan struct{} // closed when the API server shuts down
 }
 
 // New returns a daemon for cfg.
@@ -48,7 +53,7 @@ func New(cfg Config, opts Options) *Daemon {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	return &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{})}
+	return &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{}), stopping: make(chan struct{})}
 }
 
 // Ready is closed once the API listens.
@@ -118,17 +123,24 @@ func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, er
 
 // serve runs the agent, the engine and the API until ctx ends.
 func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machine) error {
+	listeners, err := d.listenAll()
+	if err != nil {
+		return err
+	}
+	m.APIURL = d.cfg.APIURL
+	if m.APIURL == "" {
+		m.APIURL = advertisedURL(listeners, m.PublicIP)
+	}
 	d.runner = runner.New(reg, d.opts.Systemd, runner.Config{Machine: m, TTL: d.cfg.AgentTTL,
 		Purge: d.cfg.PurgeOnShutdown, Logf: d.opts.Logf})
 	if !d.cfg.DisableEngine {
 		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
 			LeaderTTL: d.cfg.LeaderTTL, Logf: d.opts.Logf})
 	}
-	listeners, err := d.listenAll()
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: d.handler(reg), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: d.handler(reg, m.ID), ReadHeaderTimeout: 10 * time.Second}
+	// Followed journals end when the server shuts down, so that its
+	// graceful shutdown does not wait for their clients.
+	srv.RegisterOnShutdown(func() { close(d.stopping) })
 	var wg sync.WaitGroup
 	errs := make(chan error, len(listeners)+2)
 	run := func(f func() error) {
@@ -181,13 +193,14 @@ func (d *Daemon) listenAll() ([]net.Listener, error) {
 	return out, nil
 }
 
-func (d *Daemon) handler(reg *registry.Etcd) http.Handler {
+func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", http.HandlerFunc(d.metrics))
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
 		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
 			d.opts.Logf("fleetd: %s %s: %v", r.Method, r.URL.Path, err)
-		}}))
+		},
+		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping}))
 	return mux
 }
 

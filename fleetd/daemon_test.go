@@ -3,8 +3,12 @@ package fleetd
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,9 +55,12 @@ func startDaemon(t *testing.T, c Config) *testDaemon {
 }
 
 // launch starts a daemon without waiting for it.
-func launch(t *testing.T, c Config) *testDaemon {
+func launch(t *testing.T, c Config) *testDaemon { return launchWith(t, c, nil) }
+
+// launchWith starts a daemon that reads its systemd and journal with in.
+func launchWith(t *testing.T, c Config, in api.Inspector) *testDaemon {
 	td := &testDaemon{sd: memsd.New(), done: make(chan error, 1)}
-	td.d = New(c, Options{Systemd: td.sd, Version: "test"})
+	td.d = New(c, Options{Systemd: td.sd, Inspector: in, Version: "test"})
 	ctx, cancel := context.WithCancel(context.Background())
 	td.cancel = cancel
 	go func() { td.done <- td.d.Run(ctx) }()
@@ -150,4 +157,39 @@ func TestEmbeddedThreeMemberCluster(t *testing.T) {
 		ms, err := cli.Machines(context.Background())
 		return err == nil && len(ms) == 3
 	})
+}
+
+func TestSocketMetricsAndHealth(t *testing.T) {
+	c := testConfig(t, "m1")
+	c.APIListen = append(c.APIListen, "http://127.0.0.1:0")
+	d := startDaemon(t, c)
+	eps := d.d.Endpoints()
+	sock := strings.TrimPrefix(eps[0], "unix://")
+	st, err := os.Stat(sock)
+	if err != nil || st.Mode().Perm() != 0o660 || st.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("API socket %s: %v, mode %v, want a socket with mode 0660", sock, err, st.Mode())
+	}
+	base := eps[1]
+	if !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Fatalf("TCP endpoint %q is not on loopback", base)
+	}
+	eventually(t, "healthz ok", 10*time.Second, func() bool {
+		body, code := get(t, base+"/healthz")
+		return code == 200 && strings.TrimSpace(body) == "ok"
+	})
+	eventually(t, "the engine leading, in /metrics", 10*time.Second, func() bool {
+		body, code := get(t, base+"/metrics")
+		return code == 200 && strings.Contains(body, "fleetd_agent_registered 1") && strings.Contains(body, "fleetd_engine_leader 1")
+	})
+}
+
+func get(t *testing.T, url string) (string, int) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return err.Error(), 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b), resp.StatusCode
 }

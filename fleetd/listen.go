@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // listen opens one API listener: unix://PATH (mode 0660, a stale socket
@@ -65,4 +66,34 @@ func endpoint(l net.Listener) string {
 		return "unix://" + l.Addr().String()
 	}
 	return "http://" + l.Addr().String()
+}
+
+// advertisedURL is the API URL this machine publishes for other fleetds
+// (unless api_url says): that of its first http:// listener not bound to
+// loopback, else of its first loopback one; on publicIP when it listens
+// on every address. "" when it listens on unix sockets only: other
+// fleetds cannot forward to it then.
+func advertisedURL(listeners []net.Listener, publicIP string) string {
+	var loopback string
+	for _, l := range listeners {
+		a, ok := l.Addr().(*net.TCPAddr)
+		if !ok {
+			continue
+		}
+		host := a.IP.String()
+		if a.IP.IsUnspecified() {
+			host = publicIP
+			if host == "" {
+				host = "127.0.0.1"
+			}
+		}
+		u := "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+		if !a.IP.IsLoopback() {
+			return u
+		}
+		if loopback == "" {
+			loopback = u
+		}
+	}
+	return loopback
 }

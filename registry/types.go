@@ -21,11 +21,15 @@ type Job struct {
 	Desired unit.State
 }
 
-// Machine is a machine that holds a lease.
+// Machine is a machine that holds a lease. APIURL is where its fleetd
+// serves the HTTP API (http://HOST:PORT), for other fleetds to forward
+// requests that only this machine can answer (a unit's status and
+// journal); "" when its fleetd listens on a unix socket only.
 type Machine struct {
 	ID       string            `json:"id"`
 	PublicIP string            `json:"publicIP"`
 	Metadata map[string]string `json:"metadata"`
+	APIURL   string            `json:"apiURL,omitempty"`
 }
 
 // Placement puts a unit on a machine, with its port (0 if none). The

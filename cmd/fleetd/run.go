@@ -48,7 +48,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		return exitRuntime
 	}
 	defer sd.Close()
-	d := fleetd.New(cfg, fleetd.Options{Systemd: sd, Version: version, Logf: logger.Printf})
+	d := fleetd.New(cfg, fleetd.Options{Systemd: sd, Inspector: fleetd.Commands{}, Version: version, Logf: logger.Printf})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "fleetd: %v\n", err)
 		return exitRuntime
