@@ -96,7 +96,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			etcd.Close()
 		}
 	}()
-	return d.serve(ctx, registry.New(cli, d.cfg.EtcdKeyPrefix), registry.Machine{ID: id, PublicIP: ip, Metadata: d.cfg.Metadata})
+	return d.serve(ctx, registry.New(cli, d.cfg.EtcdKeyPrefix, registry.WithRequestTimeout(d.cfg.EtcdRequestTimeout)), registry.Machine{ID: id, PublicIP: ip, Metadata: d.cfg.Metadata})
 }
 
 // connect embeds etcd unless etcd_servers is set, and returns a client.

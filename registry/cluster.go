@@ -47,6 +47,8 @@ func (r *Etcd) watchRange() (string, string) {
 
 // LoadCluster reads the cluster at one revision.
 func (r *Etcd) LoadCluster(ctx context.Context) (*Cluster, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	from, to := r.watchRange()
 	resp, err := r.cli.Get(ctx, from, clientv3.WithRange(to))
 	if err != nil {

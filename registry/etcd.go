@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -19,14 +20,34 @@ const MaxTxnOps = 100
 
 // Etcd is the registry kept in etcd.
 type Etcd struct {
-	cli *clientv3.Client
-	k   keys
+	cli     *clientv3.Client
+	k       keys
+	timeout time.Duration
 }
+
+// Option tunes a registry.
+type Option func(*Etcd)
+
+// WithRequestTimeout bounds every single request (fleet's
+// etcd_request_timeout); a commit's transactions are bounded one by one.
+func WithRequestTimeout(d time.Duration) Option { return func(r *Etcd) { r.timeout = d } }
 
 // New returns a registry over cli under prefix ("" for fleet's). It does
 // no I/O.
-func New(cli *clientv3.Client, prefix string) *Etcd {
-	return &Etcd{cli: cli, k: newKeys(prefix)}
+func New(cli *clientv3.Client, prefix string, opts ...Option) *Etcd {
+	r := &Etcd{cli: cli, k: newKeys(prefix)}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// withTimeout bounds one request by the request timeout, if set.
+func (r *Etcd) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, r.timeout)
 }
 
 // Prefix returns the key prefix in use.
@@ -46,6 +67,8 @@ func (r *Etcd) Client() *clientv3.Client { return r.cli }
 // CreateUnit stores a new unit: its body under its hash and its job. It
 // fails with ErrExists when a unit of that name exists.
 func (r *Etcd) CreateUnit(ctx context.Context, name string, f *unit.File, desired unit.State) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	h := f.Hash().String()
 	body, err := json.Marshal(bodyJSON{Options: f.Options})
 	if err != nil {
@@ -70,6 +93,8 @@ func (r *Etcd) CreateUnit(ctx context.Context, name string, f *unit.File, desire
 
 // Job returns one unit's job.
 func (r *Etcd) Job(ctx context.Context, name string) (Job, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.job(name))
 	if err != nil {
 		return Job{}, fmt.Errorf("registry: get %s: %w", name, err)
@@ -82,6 +107,8 @@ func (r *Etcd) Job(ctx context.Context, name string) (Job, error) {
 
 // Jobs returns every unit's job, sorted by name.
 func (r *Etcd) Jobs(ctx context.Context) ([]Job, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.jobs(), clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("registry: list units: %w", err)
@@ -115,6 +142,8 @@ func decodeJob(name string, v []byte) (Job, error) {
 
 // File returns the unit body stored under hash.
 func (r *Etcd) File(ctx context.Context, h unit.Hash) (*unit.File, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.body(h.String()))
 	if err != nil {
 		return nil, fmt.Errorf("registry: get body %s: %w", h.Short(), err)
@@ -131,6 +160,8 @@ func (r *Etcd) File(ctx context.Context, h unit.Hash) (*unit.File, error) {
 
 // SetDesired changes a unit's desired state.
 func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	j, err := r.Job(ctx, name)
 	if err != nil {
 		return err
@@ -153,6 +184,8 @@ func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error 
 
 // DestroyUnit removes a unit's job; the engine then unschedules it.
 func (r *Etcd) DestroyUnit(ctx context.Context, name string) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
 		Then(clientv3.OpDelete(r.k.job(name)), r.bump()).Commit()
@@ -167,6 +200,8 @@ func (r *Etcd) DestroyUnit(ctx context.Context, name string) error {
 
 // Schedule returns every placement, sorted by (unit, machine).
 func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.scheduleAll(), clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("registry: read schedule: %w", err)
@@ -184,6 +219,8 @@ func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
 // MachineSchedule returns one machine's placements, sorted by unit, and
 // the revision to watch from.
 func (r *Etcd) MachineSchedule(ctx context.Context, machine string) ([]Placement, int64, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.schedule(machine), clientv3.WithPrefix())
 	if err != nil {
 		return nil, 0, fmt.Errorf("registry: read schedule of %s: %w", machine, err)
@@ -252,7 +289,9 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 			}
 			ops = append(ops, clientv3.OpPut(key, encodePlacement(c.Placement)))
 		}
-		resp, err := r.cli.Txn(ctx).If(r.guardCmps(g)...).Then(ops...).Commit()
+		tctx, cancel := r.withTimeout(ctx)
+		resp, err := r.cli.Txn(tctx).If(r.guardCmps(g)...).Then(ops...).Commit()
+		cancel()
 		if err != nil {
 			return rev, fmt.Errorf("registry: commit schedule: %w", err)
 		}
@@ -273,6 +312,8 @@ func (r *Etcd) WatchMachineSchedule(ctx context.Context, machine string, rev int
 
 // Files returns every stored unit body by hash, in one request.
 func (r *Etcd) Files(ctx context.Context) (map[unit.Hash]*unit.File, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.body(""), clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("registry: read unit bodies: %w", err)

@@ -201,3 +201,17 @@ func TestCommitIsRefusedWhenTheClusterChanged(t *testing.T) {
 		t.Fatalf("commit from a fresh view: %v", err)
 	}
 }
+
+func TestRequestTimeoutBoundsEachRequest(t *testing.T) {
+	srv := etcdtest.Start(t)
+	r := registry.New(srv.Client(t), "", registry.WithRequestTimeout(200*time.Millisecond))
+	if _, err := r.Jobs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	start := time.Now()
+	_, err := r.Jobs(context.Background())
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("with etcd gone: %v after %v, want an error within the request timeout", err, time.Since(start))
+	}
+}

@@ -12,6 +12,8 @@ import (
 // RegisterMachine writes a machine's record under lease, so that it
 // disappears when the machine stops renewing it.
 func (r *Etcd) RegisterMachine(ctx context.Context, m Machine, lease clientv3.LeaseID) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	v, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("registry: encode machine %s: %w", m.ID, err)
@@ -25,6 +27,8 @@ func (r *Etcd) RegisterMachine(ctx context.Context, m Machine, lease clientv3.Le
 // Machines returns the machines holding a lease, sorted by ID, with the
 // metadata set at run time laid over their own.
 func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.machines(), clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("registry: list machines: %w", err)
@@ -60,6 +64,8 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 
 // SetMetadata sets one metadata key of a machine at run time.
 func (r *Etcd) SetMetadata(ctx context.Context, id, key, value string) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	if err := checkMetadataKey(id, key); err != nil {
 		return err
 	}
@@ -71,6 +77,8 @@ func (r *Etcd) SetMetadata(ctx context.Context, id, key, value string) error {
 
 // DeleteMetadata removes a metadata key set at run time.
 func (r *Etcd) DeleteMetadata(ctx context.Context, id, key string) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	if err := checkMetadataKey(id, key); err != nil {
 		return err
 	}
@@ -90,6 +98,8 @@ func checkMetadataKey(id, key string) error {
 // PublishState records what a machine's systemd reports for a unit,
 // under the machine's lease.
 func (r *Etcd) PublishState(ctx context.Context, s UnitState, lease clientv3.LeaseID) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	v, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("registry: encode state of %s: %w", s.Unit, err)
@@ -102,6 +112,8 @@ func (r *Etcd) PublishState(ctx context.Context, s UnitState, lease clientv3.Lea
 
 // RemoveState removes a machine's state record for a unit.
 func (r *Etcd) RemoveState(ctx context.Context, name, machine string) error {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	if _, err := r.cli.Delete(ctx, r.k.state(name, machine)); err != nil {
 		return fmt.Errorf("registry: remove state of %s: %w", name, err)
 	}
@@ -110,6 +122,8 @@ func (r *Etcd) RemoveState(ctx context.Context, name, machine string) error {
 
 // States returns every published unit state, sorted by (unit, machine).
 func (r *Etcd) States(ctx context.Context) ([]UnitState, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
 	resp, err := r.cli.Get(ctx, r.k.states(), clientv3.WithPrefix())
 	if err != nil {
 		return nil, fmt.Errorf("registry: list states: %w", err)
