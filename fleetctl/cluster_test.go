@@ -131,7 +131,7 @@ func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 func (tc *testCluster) settle(t *testing.T) {
 	t.Helper()
 	g := &globals{endpoint: tc.endpoint, requestTimeout: 5}
-	c, err := dialAPI(g, nil)
+	c, err := dialAPI(g, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,24 +16,45 @@ import (
 	"github.com/fleetsim/fleet/api"
 )
 
-// dial connects to the cluster through the chosen driver. The API driver
-// does no I/O here; the etcd driver checks that etcd answers.
-func dial(ctx context.Context, g *globals, debug io.Writer) (*conn, error) {
-	if g.tunnel != "" {
-		return nil, fmt.Errorf("--tunnel=%s: SSH tunnels are not supported by this fleetctl yet; run it on a machine of the cluster, or reach fleetd over http(s) with --endpoint", g.tunnel)
-	}
+// dialFunc opens a connection to the endpoint: network is "tcp" or
+// "unix", addr a host:port or a socket's path.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// dial connects to the cluster through the chosen driver. With --tunnel,
+// it opens the SSH connection to the tunnel host first (sd's), and every
+// connection to --endpoint is made from there, as that host sees it.
+// Otherwise the API driver does no I/O here; the etcd driver checks that
+// etcd answers.
+func dial(ctx context.Context, g *globals, debug io.Writer, sd *sshDialer) (*conn, error) {
 	if !g.debug {
 		debug = nil
 	}
-	if g.driver == driverEtcd {
-		return dialEtcd(ctx, g, debug)
+	var through dialFunc
+	if g.tunnel != "" {
+		if _, err := sd.tunnelClient(ctx); err != nil {
+			return nil, err
+		}
+		through = sd.dialFromTunnel
 	}
-	return dialAPI(g, debug)
+	if g.driver == driverEtcd {
+		return dialEtcd(ctx, g, debug, through)
+	}
+	return dialAPI(g, debug, through)
 }
 
-// dialAPI returns a connection to fleetd's API at --endpoint.
-func dialAPI(g *globals, debug io.Writer) (*conn, error) {
-	hc, base, err := httpClient(g, debug)
+// endpointName is --endpoint as error messages name it, with the tunnel
+// it is reached through.
+func endpointName(g *globals) string {
+	if g.tunnel == "" {
+		return g.endpoint
+	}
+	return g.endpoint + " (through --tunnel=" + g.tunnel + ")"
+}
+
+// dialAPI returns a connection to fleetd's API at --endpoint, reached
+// with through when it is not nil.
+func dialAPI(g *globals, debug io.Writer, through dialFunc) (*conn, error) {
+	hc, base, err := httpClient(g, debug, through)
 	if err != nil {
 		return nil, err
 	}
@@ -41,20 +62,22 @@ func dialAPI(g *globals, debug io.Writer) (*conn, error) {
 	if err != nil {
 		return nil, usageErrorf("", "--endpoint=%s: %w", g.endpoint, err)
 	}
+	where := endpointName(g)
 	return &conn{
-		Cluster:  reachable{c: c, endpoint: g.endpoint, what: "fleetd"},
+		Cluster:  reachable{c: c, endpoint: where, what: "fleetd"},
 		endpoint: g.endpoint,
 		serverVersion: func(ctx context.Context) (string, error) {
 			v, err := serverVersion(ctx, hc, base)
-			return v, reachability(g.endpoint, "fleetd", err)
+			return v, reachability(where, "fleetd", err)
 		},
 	}, nil
 }
 
 // httpClient builds the client of --endpoint and the base URL to give
 // api.NewClient: a unix endpoint is dialed here, so that --debug can
-// wrap the transport.
-func httpClient(g *globals, debug io.Writer) (*http.Client, string, error) {
+// wrap the transport. Connections are opened with through, when it is
+// not nil.
+func httpClient(g *globals, debug io.Writer, through dialFunc) (*http.Client, string, error) {
 	u, err := url.Parse(g.endpoint)
 	if err != nil {
 		return nil, "", usageErrorf("", "--endpoint=%s: %w", g.endpoint, err)
@@ -62,6 +85,12 @@ func httpClient(g *globals, debug io.Writer) (*http.Client, string, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if tr.TLSClientConfig, err = tlsConfig(g); err != nil {
 		return nil, "", err
+	}
+	if through != nil {
+		tr.DialContext, tr.Proxy = through, nil
+	} else {
+		var d net.Dialer
+		through = d.DialContext
 	}
 	base := g.endpoint
 	switch u.Scheme {
@@ -71,9 +100,8 @@ func httpClient(g *globals, debug io.Writer) (*http.Client, string, error) {
 		if sock == "" {
 			return nil, "", usageErrorf("", "--endpoint=%s: no socket path", g.endpoint)
 		}
-		var d net.Dialer
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", sock)
+			return through(ctx, "unix", sock)
 		}
 		tr.Proxy = nil
 		base = "http://fleet.sock"

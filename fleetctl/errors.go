@@ -81,10 +81,26 @@ func (e *ReachError) Error() string {
 // Unwrap returns the cause.
 func (e *ReachError) Unwrap() error { return e.Err }
 
+// ExitStatusError is the exit status of a command that ran on a machine
+// (fleetctl ssh) and failed: Main exits with it, as ssh does, and prints
+// nothing more, the command having said what went wrong itself.
+type ExitStatusError struct {
+	Status int // 1 to 255
+}
+
+// Error returns "remote command exited with status N".
+func (e *ExitStatusError) Error() string {
+	return fmt.Sprintf("remote command exited with status %d", e.Status)
+}
+
 // exitCode reports err on w and returns the exit code it calls for.
 func exitCode(w io.Writer, err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	var es *ExitStatusError
+	if errors.As(err, &es) {
+		return es.Status
 	}
 	fmt.Fprintln(w, strings.TrimRight(err.Error(), "\n"))
 	var ue *UsageError

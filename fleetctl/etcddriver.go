@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/fleetsim/fleet/api"
 	"github.com/fleetsim/fleet/registry"
@@ -16,20 +18,25 @@ import (
 
 // dialEtcd connects to etcd at --endpoint and serves fleet's API over
 // the registry under --etcd-key-prefix, in process: the etcd driver then
-// checks and answers exactly as fleetd would.
-func dialEtcd(ctx context.Context, g *globals, debug io.Writer) (*conn, error) {
+// checks and answers exactly as fleetd would. etcd is reached with
+// through, when it is not nil.
+func dialEtcd(ctx context.Context, g *globals, debug io.Writer, through dialFunc) (*conn, error) {
 	tlsCfg, err := tlsConfig(g)
 	if err != nil {
 		return nil, err
 	}
-	cli, err := clientv3.New(clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   strings.Split(g.endpoint, ","),
 		DialTimeout: g.timeout(),
 		TLS:         tlsCfg,
 		Logger:      zap.NewNop(),
-	})
+	}
+	if through != nil {
+		cfg.DialOptions = []grpc.DialOption{grpc.WithContextDialer(etcdDialer(through))}
+	}
+	cli, err := clientv3.New(cfg)
 	if err != nil {
-		return nil, &ReachError{Endpoint: g.endpoint, What: "etcd", Err: err}
+		return nil, &ReachError{Endpoint: endpointName(g), What: "etcd", Err: err}
 	}
 	reg := registry.New(cli, g.etcdKeyPrefix)
 	if err := pingEtcd(ctx, cli, reg.Prefix(), g); err != nil {
@@ -46,14 +53,25 @@ func dialEtcd(ctx context.Context, g *globals, debug io.Writer) (*conn, error) {
 		return nil, fmt.Errorf("etcd driver: %w", err)
 	}
 	return &conn{
-		Cluster:  reachable{c: c, endpoint: g.endpoint, what: "etcd"},
+		Cluster:  reachable{c: c, endpoint: endpointName(g), what: "etcd"},
 		endpoint: g.endpoint,
 		schedule: func(ctx context.Context) ([]registry.Placement, error) {
 			ps, err := reg.Schedule(ctx)
-			return ps, reachability(g.endpoint, "etcd", err)
+			return ps, reachability(endpointName(g), "etcd", err)
 		},
 		close: cli.Close,
 	}, nil
+}
+
+// etcdDialer dials the addresses etcd's client gives gRPC (host:port, or
+// unix:PATH for a unix endpoint) with through.
+func etcdDialer(through dialFunc) func(context.Context, string) (net.Conn, error) {
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+			return through(ctx, "unix", strings.TrimPrefix(path, "//"))
+		}
+		return through(ctx, "tcp", addr)
+	}
 }
 
 // pingEtcd reads one key under prefix, so that an etcd that does not
@@ -65,7 +83,7 @@ func pingEtcd(ctx context.Context, cli *clientv3.Client, prefix string, g *globa
 		defer cancel()
 	}
 	if _, err := cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
-		return &ReachError{Endpoint: g.endpoint, What: "etcd", Err: err}
+		return &ReachError{Endpoint: endpointName(g), What: "etcd", Err: err}
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (g *globals) bind(fs *pflag.FlagSet, home string) {
 	fs.BoolVar(&g.version, "version", false, "Print the version and exit")
 	fs.BoolVarP(&g.help, "help", "h", false, "Print help and exit")
 	fs.StringVar(&g.tunnel, "tunnel", "", "Establish an SSH tunnel through the provided address for communication with fleet and etcd.")
-	fs.StringVar(&g.knownHosts, "known-hosts-file", home+"/.fleetctl/known_hosts", "File used to store remote machine fingerprints. Ignored if strict host key checking is disabled.")
+	fs.StringVar(&g.knownHosts, "known-hosts-file", home+"/.fleetctl/known_hosts", "File used to store remote machine fingerprints. With --strict-host-key-checking=false, unknown hosts are trusted on first use and added to it.")
 	fs.BoolVar(&g.strictHostKeys, "strict-host-key-checking", true, "Verify host keys presented by remote machines before initiating SSH connections.")
 	fs.StringVar(&g.sshUser, "ssh-username", "core", "Username to use when connecting to CoreOS instance.")
 	fs.Float64Var(&g.sshTimeout, "ssh-timeout", 10.0, "Amount of time in seconds to allow for SSH connection initialization before failing.")

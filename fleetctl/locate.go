@@ -79,17 +79,7 @@ func unitPlaces(ctx context.Context, c *conn, ix machineIndex, u api.Unit, machi
 // fleetctl prints it: "0acdd9bf..." or "0acdd9bf.../10.0.2.15" will do),
 // or its IP.
 func (ix machineIndex) resolve(arg string) (string, error) {
-	prefix, _, _ := strings.Cut(arg, "/")
-	prefix = strings.TrimSuffix(prefix, "...")
-	var found []string
-	for _, m := range ix.list {
-		if m.ID == prefix {
-			return m.ID, nil
-		}
-		if (prefix != "" && strings.HasPrefix(m.ID, prefix)) || m.PrimaryIP == arg {
-			found = append(found, m.ID)
-		}
-	}
+	found := ix.matches(arg)
 	switch len(found) {
 	case 0:
 		return "", fmt.Errorf("--machine=%s: no such machine in the cluster (see 'fleetctl list-machines')", arg)
@@ -97,6 +87,24 @@ func (ix machineIndex) resolve(arg string) (string, error) {
 		return found[0], nil
 	}
 	return "", fmt.Errorf("--machine=%s: %d machines match (%s): give more of the ID", arg, len(found), strings.Join(found, ", "))
+}
+
+// matches returns the IDs of the machines arg may name (see resolve):
+// the one whose ID it is, else all those whose ID starts with it or
+// whose IP it is.
+func (ix machineIndex) matches(arg string) []string {
+	prefix, _, _ := strings.Cut(arg, "/")
+	prefix = strings.TrimSuffix(prefix, "...")
+	var found []string
+	for _, m := range ix.list {
+		if m.ID == prefix {
+			return []string{m.ID}
+		}
+		if (prefix != "" && strings.HasPrefix(m.ID, prefix)) || m.PrimaryIP == arg {
+			found = append(found, m.ID)
+		}
+	}
+	return found
 }
 
 // remoteError names the unit and machine of a failed status or journal

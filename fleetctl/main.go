@@ -21,8 +21,9 @@ const defaultPoll = 500 * time.Millisecond
 
 // options are what tests change about a run; Main uses the defaults.
 type options struct {
-	poll    time.Duration // between two attempts of a blocking wait
-	workDir string        // relative paths are read from here ("" for the process's)
+	poll     time.Duration  // between two attempts of a blocking wait
+	workDir  string         // relative paths are read from here ("" for the process's)
+	sshPorts map[string]int // machine ID -> its SSH port, over --ssh-port (tests run many sshds on 127.0.0.1)
 }
 
 // Main runs fleetctl with args (without the program's name), reading
@@ -57,6 +58,7 @@ type session struct {
 	g    globals
 	gfs  *pflag.FlagSet
 	conn *conn
+	ssh  *sshDialer // made on first use
 }
 
 // execute parses the command line and runs the command.
@@ -111,11 +113,23 @@ func (s *session) prepare(cmd *command, args []string) error {
 	return cmd.checkArgs(args)
 }
 
-// close ends the connection, if any.
+// close ends the connections, if any. Their errors do not matter to
+// the command, which is done.
 func (s *session) close() {
 	if s.conn != nil && s.conn.close != nil {
 		s.conn.close()
 	}
+	if s.ssh != nil {
+		s.ssh.close()
+	}
+}
+
+// sshDialer returns the session's SSH dialer, made on first use.
+func (s *session) sshDialer() *sshDialer {
+	if s.ssh == nil {
+		s.ssh = newSSHDialer(&s.g, s.env, s.err)
+	}
+	return s.ssh
 }
 
 // cluster connects on first use.
@@ -123,7 +137,7 @@ func (s *session) cluster(ctx context.Context) (*conn, error) {
 	if s.conn != nil {
 		return s.conn, nil
 	}
-	c, err := dial(ctx, &s.g, s.stdio.err)
+	c, err := dial(ctx, &s.g, s.stdio.err, s.sshDialer())
 	if err != nil {
 		return nil, err
 	}
