@@ -102,7 +102,10 @@ func (p *pass) indexMachines(ms []Machine) error {
 	for i := range ms {
 		p.machines[i] = &ms[i]
 	}
-	sort.Slice(p.machines, func(i, j int) bool { return p.machines[i].ID < p.machines[j].ID })
+	byID := func(i, j int) bool { return p.machines[i].ID < p.machines[j].ID }
+	if !sort.SliceIsSorted(p.machines, byID) { // callers often keep them sorted
+		sort.Slice(p.machines, byID)
+	}
 	p.alive = newBitset(len(ms))
 	for i, m := range p.machines {
 		if _, dup := p.mpos[m.ID]; dup {
@@ -121,7 +124,10 @@ func (p *pass) indexUnits(us []Unit) error {
 	for i := range us {
 		p.units[i] = &us[i]
 	}
-	sort.Slice(p.units, func(i, j int) bool { return p.units[i].Name < p.units[j].Name })
+	byName := func(i, j int) bool { return p.units[i].Name < p.units[j].Name }
+	if !sort.SliceIsSorted(p.units, byName) {
+		sort.Slice(p.units, byName)
+	}
 	p.info = make([]unitInfo, len(p.units))
 	for i, u := range p.units {
 		if _, dup := p.upos[u.Name]; dup {

@@ -5,8 +5,24 @@ import "sort"
 // Step 1: placements of gone, inactive or template units are unscheduled;
 // for each remaining unit the previous placement is recorded, duplicates
 // are unscheduled, and placements on dead or missing machines are dropped.
+// Placements are grouped by unit through the unit index rather than by a
+// sort of the whole list: a unit has one or a few.
 func (p *pass) stale(in []Placement) {
-	ps := sortedPlacements(in)
+	perUnit := make([][]Placement, len(p.units))
+	var unknown []Placement
+	for _, pl := range in {
+		if u, ok := p.upos[pl.Unit]; ok {
+			perUnit[u] = append(perUnit[u], pl)
+		} else {
+			unknown = append(unknown, pl)
+		}
+	}
+	for _, ps := range perUnit {
+		if len(ps) > 0 {
+			p.staleUnit(sortedPlacements(ps))
+		}
+	}
+	ps := sortedPlacements(unknown)
 	for i := 0; i < len(ps); {
 		j := i + 1
 		for j < len(ps) && ps[j].Unit == ps[i].Unit {
@@ -20,6 +36,9 @@ func (p *pass) stale(in []Placement) {
 // sortedPlacements sorts by (unit, machine, port) and drops exact
 // duplicates of (unit, machine), keeping the lowest port.
 func sortedPlacements(in []Placement) []Placement {
+	if len(in) <= 1 {
+		return in
+	}
 	ps := append([]Placement(nil), in...)
 	sort.Slice(ps, func(i, j int) bool { return placementLess(ps[i], ps[j]) })
 	out := ps[:0]

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"sort"
 	"time"
 
 	"github.com/fleetsim/fleet/scheduler"
@@ -148,8 +149,8 @@ func (w *World) snapshot() *scheduler.Snapshot {
 		s.Machines = append(s.Machines, scheduler.Machine{ID: m.id, Metadata: m.meta, Alive: w.reg.alive(int32(i), w.now)})
 	}
 	s.Units = s.Units[:0]
-	for _, u := range w.units {
-		if !u.removed {
+	for _, i := range w.unitsByName() { // sorted, so the scheduler need not sort
+		if u := w.units[i]; !u.removed {
 			s.Units = append(s.Units, scheduler.Unit{Name: u.name, Desired: u.desired, Req: u.req})
 		}
 	}
@@ -213,4 +214,17 @@ func (w *World) commitArrive(k int32) {
 		w.wake(m)
 	}
 	w.checkMachines(order)
+}
+
+// unitsByName returns unit positions in name order, sorted again only
+// after units were added.
+func (w *World) unitsByName() []int32 {
+	if len(w.byName) != len(w.units) {
+		w.byName = w.byName[:0]
+		for i := range w.units {
+			w.byName = append(w.byName, int32(i))
+		}
+		sort.Slice(w.byName, func(a, b int) bool { return w.units[w.byName[a]].name < w.units[w.byName[b]].name })
+	}
+	return w.byName
 }

@@ -23,6 +23,7 @@ type World struct {
 	machines []*machine
 	mpos     map[string]int32
 	units    []*simUnit
+	byName   []int32 // unit positions in name order
 	upos     map[string]int32
 	awaiting map[string][]int32 // MachineOf names not yet added -> their followers
 	reg      registry
