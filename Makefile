@@ -8,7 +8,7 @@ STATICCHECK_VERSION := 2026.2.2
 export GOTOOLCHAIN := local
 export GOFLAGS     := -buildvcs=false
 
-.PHONY: all build test unit-test race lint fmt vet staticcheck bench bench-scale sim fuzz demo clean
+.PHONY: all build test unit-test race lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench clean
 
 all: build
 
@@ -68,8 +68,26 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./unit/
 	$(GO) test -run='^$$' -fuzz=FuzzRequirements -fuzztime=$(FUZZTIME) ./unit/
 
-demo:
-	@echo "make demo: the local lab is not built yet (see lab/)"; exit 1
+## demo: boot the local lab (root, Linux), walk fleet's story with fleetctl, tear it down
+## (LAB_MACHINES=N machines, default 3; DEMO_KEEP=1 keeps the lab up afterwards)
+LAB_MACHINES ?= 3
+demo: build
+	$(BIN)/fleetlab demo -machines $(LAB_MACHINES)
+
+## lab-up: boot the local lab and leave it running; lab-down: remove all of it
+lab-up: build
+	$(BIN)/fleetlab up -machines $(LAB_MACHINES)
+
+lab-down:
+	@if [ -x $(BIN)/fleetlab ]; then $(BIN)/fleetlab down; else $(GO) run ./cmd/fleetlab down; fi
+
+## lab-bench: the lab's figures (100 units started, failover), for benchmarks/RESULTS.md
+lab-bench:
+	LAB_BENCH=1 $(GO) test -count=1 -v -run 'TestBench' -timeout 15m ./lab/e2e/
+
+## lab-check: the Vagrant lab's checks alone (also part of make test)
+lab-check:
+	$(GO) test -count=1 -v ./lab/vagrant/
 
 clean:
 	rm -rf $(BIN)

@@ -3,6 +3,7 @@
 # there, then makes the namespaces and runs the setup script ($NSBOOT_SETUP)
 # as PID 1 of the new PID namespace. --kill-child: if unshare dies, so does
 # the machine. --propagation private: no mount made inside reaches the host.
+# With NSBOOT_NET=true the machine gets a network namespace of its own too.
 #
 # Arguments: cgroup-dir... -- host-dir-to-bind...
 set -eu
@@ -11,5 +12,9 @@ while [ "$1" != "--" ]; do
 	shift
 done
 shift
-exec unshare --pid --fork --kill-child --mount --uts --ipc --cgroup --propagation private \
+net=
+if [ "${NSBOOT_NET:-false}" = true ]; then
+	net=--net
+fi
+exec unshare --pid --fork --kill-child --mount --uts --ipc --cgroup $net --propagation private \
 	/bin/sh -c 'eval "$NSBOOT_SETUP"' nsboot-setup "$@"

@@ -163,6 +163,34 @@ func (m *Machine) poll(ctx context.Context, what string, done func() (bool, erro
 	}
 }
 
+// Done is closed once the machine has ended: powered off, killed, or
+// crashed. Shutdown must still be called to remove what it left.
+func (m *Machine) Done() <-chan struct{} { return m.exited }
+
+// Kill ends the machine at once, as a crash would: SIGKILL to its
+// systemd ends its PID namespace and every process in it, without
+// stopping any unit. It returns when the machine has ended. Shutdown
+// must still be called to remove its cgroups and work directory.
+func (m *Machine) Kill() error {
+	if err := m.proc.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("nsboot: kill %s: %w", m.opts.Name, err)
+	}
+	if !m.waitExit(killTimeout) {
+		return fmt.Errorf("nsboot: kill %s: pid %d did not exit after SIGKILL", m.opts.Name, m.pid)
+	}
+	return nil
+}
+
+// Poweroff asks the machine's systemd to power off (SIGRTMIN+4), as
+// "systemctl poweroff" would, and returns without waiting: Done is closed
+// once it has. Shutdown must still be called.
+func (m *Machine) Poweroff() error {
+	if err := m.proc.Signal(poweroff); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("nsboot: poweroff %s: %w", m.opts.Name, err)
+	}
+	return nil
+}
+
 // Shutdown powers the machine off (SIGRTMIN+4 to its systemd), kills it
 // if it has not ended within 15 s, and removes its cgroups (deepest first)
 // and work directory. With the PID namespace gone, every process and

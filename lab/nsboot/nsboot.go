@@ -14,10 +14,17 @@
 // a container (container=nsboot), without the capabilities to load kernel
 // modules or set the clock.
 //
+// With PrivateNetwork the machine also gets a network namespace of its
+// own, with only a loopback interface, for the caller to wire (the local
+// lab moves one end of a veth in).
+//
 // The host reaches the machine's system bus through
 // /proc/<pid>/root/run/dbus/system_bus_socket (BusAddress) and runs
-// commands inside with nsenter (Exec). Shutdown powers it off and removes
+// commands inside with nsenter (Exec). Kill crashes it and Poweroff stops
+// it cleanly; Shutdown powers it off if it still runs and removes
 // everything Boot made: no process, mount, cgroup or directory stays.
+// Machines die with the process that booted them; Sweep removes what
+// they left then.
 //
 // Only root on Linux can boot a machine; Check says whether this host can.
 // A host whose PID 1 is systemd would need the caller in a delegated scope
@@ -35,6 +42,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -59,6 +67,11 @@ type Options struct {
 	// the host: that is their purpose, for example a units directory the
 	// agent writes on the host and links by the same path inside.
 	BindDirs []string
+	// PrivateNetwork gives the machine a network namespace of its own,
+	// with only a loopback interface: the caller moves interfaces in
+	// (ip link set ... netns PID). The namespace, and every interface in
+	// it, ends with the machine.
+	PrivateNetwork bool
 }
 
 // target is the unit the machine boots; setup.sh writes it.
@@ -239,6 +252,7 @@ func start(o Options) (*Machine, error) {
 		"NSBOOT_MACHINE_ID=" + o.MachineID,
 		"NSBOOT_TARGET=" + target,
 		"NSBOOT_MASK=" + strings.Join(masked, " "),
+		"NSBOOT_NET=" + strconv.FormatBool(o.PrivateNetwork),
 	}
 	cmd.Stdout, cmd.Stderr = m.console, m.console
 	cmd.SysProcAttr = dieWithParent()

@@ -270,3 +270,74 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestPrivateNetworkAndKill(t *testing.T) {
+	needBoot(t)
+	m := boot(t, Options{Name: "nsb-net", PrivateNetwork: true})
+	links := run(t, m, "ip", "-o", "link", "show")
+	if lines := strings.Split(links, "\n"); len(lines) != 1 || !strings.Contains(lines[0], ": lo:") {
+		t.Errorf("links in a private network namespace:\n%s", links)
+	}
+	hostNet, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.Readlink("/proc/" + strconv.Itoa(m.PID()) + "/ns/net"); err != nil || got == hostNet {
+		t.Errorf("machine's network namespace %q (%v) is the host's %q", got, err, hostNet)
+	}
+	run(t, m, "systemd-run", "--unit=sleeper", "/bin/sleep", "1000")
+	if err := m.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.Done():
+	default:
+		t.Error("Done not closed after Kill")
+	}
+}
+
+func TestSweepEndsAMachineAndItsLeftovers(t *testing.T) {
+	needBoot(t)
+	m := boot(t, Options{Name: "nsb-sweep-a"})
+	n, err := Sweep("nsb-sweep-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the machine still runs after Sweep")
+	}
+	if n != len(m.cgroups)+1 {
+		t.Errorf("Sweep removed %d things, want %d cgroups and 1 directory", n, len(m.cgroups))
+	}
+	checkGone(t, m)
+	if n, err := Sweep("nsb-sweep-"); n != 0 || err != nil {
+		t.Errorf("second Sweep: %d, %v", n, err)
+	}
+	if _, err := Sweep("Bad/prefix"); err == nil {
+		t.Error("Sweep accepted an invalid prefix")
+	}
+}
+
+func TestInCgroup(t *testing.T) {
+	text := "1:name=systemd:/nsboot-a-12/init.scope\n0::/nsboot-a-12/system.slice/x.service\n"
+	for path, want := range map[string]bool{"/nsboot-a-12": true, "/nsboot-a-1": false, "/nsboot-a-123": false, "/other": false} {
+		if got := inCgroup(text, path); got != want {
+			t.Errorf("inCgroup(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+func TestPoweroff(t *testing.T) {
+	needBoot(t)
+	m := boot(t, Options{Name: "nsb-poweroff"})
+	if err := m.Poweroff(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.Done():
+	case <-time.After(poweroffTimeout):
+		t.Fatalf("still running %v after Poweroff", poweroffTimeout)
+	}
+}
