@@ -46,6 +46,7 @@ type pass struct {
 
 	masks    []bitset
 	maskKeys map[string]int32
+	anyMask  int32 // the mask of units without a metadata requirement, -1 until made
 	pats     *patternIndex
 
 	// working state W
@@ -72,6 +73,7 @@ func newPass(snap *Snapshot) (*pass, error) {
 		mpos:     make(map[string]int32, len(snap.Machines)),
 		upos:     make(map[string]int32, len(snap.Units)),
 		maskKeys: map[string]int32{},
+		anyMask:  -1,
 		pats:     newPatternIndex(),
 	}
 	if err := p.indexMachines(snap.Machines); err != nil {
@@ -164,6 +166,9 @@ func isTemplate(name string) bool {
 // metadataMask returns the index of the alive machines matching u's
 // metadata requirement, computing each distinct requirement once.
 func (p *pass) metadataMask(u *Unit) int32 {
+	if u.Req.Metadata.Empty() && p.anyMask >= 0 {
+		return p.anyMask // most units ask nothing: no key to build
+	}
 	key := u.Req.Metadata.String()
 	if id, ok := p.maskKeys[key]; ok {
 		return id
@@ -177,6 +182,9 @@ func (p *pass) metadataMask(u *Unit) int32 {
 	id := int32(len(p.masks))
 	p.masks = append(p.masks, mask)
 	p.maskKeys[key] = id
+	if key == "" {
+		p.anyMask = id
+	}
 	return id
 }
 

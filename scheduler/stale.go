@@ -5,9 +5,14 @@ import "sort"
 // Step 1: placements of gone, inactive or template units are unscheduled;
 // for each remaining unit the previous placement is recorded, duplicates
 // are unscheduled, and placements on dead or missing machines are dropped.
-// Placements are grouped by unit through the unit index rather than by a
-// sort of the whole list: a unit has one or a few.
+// Placements already in unit order (the simulator and the engine keep
+// them so) are walked beside the units; others are grouped through the
+// unit index. Neither sorts the whole list.
 func (p *pass) stale(in []Placement) {
+	if inUnitOrder(in) {
+		p.staleMerged(in)
+		return
+	}
 	perUnit := make([][]Placement, len(p.units))
 	var unknown []Placement
 	for _, pl := range in {
@@ -17,18 +22,48 @@ func (p *pass) stale(in []Placement) {
 			unknown = append(unknown, pl)
 		}
 	}
-	for _, ps := range perUnit {
+	for u, ps := range perUnit {
 		if len(ps) > 0 {
-			p.staleUnit(sortedPlacements(ps))
+			p.staleUnit(int32(u), sortedPlacements(ps))
 		}
 	}
-	ps := sortedPlacements(unknown)
+	p.staleGroups(sortedPlacements(unknown), func([]Placement) int32 { return -1 })
+}
+
+func inUnitOrder(in []Placement) bool {
+	for i := 1; i < len(in); i++ {
+		if in[i].Unit < in[i-1].Unit {
+			return false
+		}
+	}
+	return true
+}
+
+// staleMerged walks placements in unit order beside the units, which
+// are in name order: no look-up by name.
+func (p *pass) staleMerged(in []Placement) {
+	u := 0
+	p.staleGroups(in, func(g []Placement) int32 {
+		for u < len(p.units) && p.units[u].Name < g[0].Unit {
+			u++
+		}
+		if u < len(p.units) && p.units[u].Name == g[0].Unit {
+			return int32(u)
+		}
+		return -1
+	})
+}
+
+// staleGroups hands each run of placements of one unit to staleUnit, with
+// the unit's position (-1 when the unit is not in the snapshot).
+func (p *pass) staleGroups(ps []Placement, unitOf func([]Placement) int32) {
 	for i := 0; i < len(ps); {
 		j := i + 1
 		for j < len(ps) && ps[j].Unit == ps[i].Unit {
 			j++
 		}
-		p.staleUnit(ps[i:j])
+		g := ps[i:j]
+		p.staleUnit(unitOf(g), sortedPlacements(g))
 		i = j
 	}
 }
@@ -61,8 +96,8 @@ func placementLess(a, b Placement) bool {
 	return a.Port < b.Port
 }
 
-func (p *pass) staleUnit(ps []Placement) {
-	u, known := p.upos[ps[0].Unit]
+func (p *pass) staleUnit(u int32, ps []Placement) {
+	known := u >= 0
 	var r Reason
 	var detail string
 	switch {

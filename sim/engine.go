@@ -154,13 +154,57 @@ func (w *World) snapshot() *scheduler.Snapshot {
 			s.Units = append(s.Units, scheduler.Unit{Name: u.name, Desired: u.desired, Req: u.req})
 		}
 	}
-	s.Placements = s.Placements[:0]
-	for i, es := range w.reg.sched {
+	s.Placements = w.placementsByUnit(s.Placements[:0])
+	return s
+}
+
+// placementsByUnit lists the registry's placements in unit-name order
+// (machines in order within a unit), by a counting sort over unit
+// positions: the scheduler then walks them beside the units.
+func (w *World) placementsByUnit(out []scheduler.Placement) []scheduler.Placement {
+	n := len(w.units)
+	if cap(w.placeStart) < n+1 {
+		w.placeStart = make([]int32, n+1)
+	}
+	start := w.placeStart[:n+1]
+	clear(start)
+	total := 0
+	for _, es := range w.reg.sched {
 		for _, e := range es {
-			s.Placements = append(s.Placements, scheduler.Placement{Unit: w.units[e.u].name, Machine: w.machines[i].id, Port: e.port})
+			start[e.u+1]++
+			total++
 		}
 	}
-	return s
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	if cap(w.placeBuf) < total {
+		w.placeBuf = make([]placed, total)
+	}
+	buf := w.placeBuf[:total]
+	for m, es := range w.reg.sched {
+		for _, e := range es {
+			buf[start[e.u]] = placed{m: int32(m), port: e.port}
+			start[e.u]++
+		}
+	}
+	// start[u] now ends unit u's run; runs begin where the previous ended.
+	for _, u := range w.unitsByName() {
+		from := int32(0)
+		if u > 0 {
+			from = start[u-1]
+		}
+		for _, pl := range buf[from:start[u]] {
+			out = append(out, scheduler.Placement{Unit: w.units[u].name, Machine: w.machines[pl.m].id, Port: pl.port})
+		}
+	}
+	return out
+}
+
+// placed is one placement of a unit during placementsByUnit.
+type placed struct {
+	m    int32
+	port uint16
 }
 
 // commitArrive applies a plan at the registry if its sender still holds

@@ -24,17 +24,20 @@ type World struct {
 	mpos     map[string]int32
 	units    []*simUnit
 	byName   []int32 // unit positions in name order
-	upos     map[string]int32
-	awaiting map[string][]int32 // MachineOf names not yet added -> their followers
-	reg      registry
-	engine   engineState
-	sched    *scheduler.Scheduler
-	ops      []Op
-	opAt     []time.Duration // when each op is scheduled
-	faults   []FaultMark
-	commits  []commit
-	lastOp   time.Duration
-	started  bool
+	// buffers of placementsByUnit, kept between plans
+	placeStart []int32
+	placeBuf   []placed
+	upos       map[string]int32
+	awaiting   map[string][]int32 // MachineOf names not yet added -> their followers
+	reg        registry
+	engine     engineState
+	sched      *scheduler.Scheduler
+	ops        []Op
+	opAt       []time.Duration // when each op is scheduled
+	faults     []FaultMark
+	commits    []commit
+	lastOp     time.Duration
+	started    bool
 
 	stats    stats
 	progress func(Progress)
