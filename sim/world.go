@@ -188,8 +188,11 @@ func (w *World) RunUntil(t time.Duration) {
 	if !w.started {
 		w.start()
 	}
-	for len(w.queue) > 0 && w.queue[0].at <= t {
-		e := w.queue.pop()
+	for {
+		e, ok := w.queue.popUntil(t)
+		if !ok {
+			break
+		}
 		w.advance(e.at)
 		w.fold(&e)
 		w.dispatch(&e)
