@@ -76,7 +76,14 @@ type eventQueue struct {
 	late     eventHeap // events queued into the open bucket out of order
 	far      eventHeap
 	scratch  []event // room for sorting a slot
+	spare    []event // a large slot's array, kept for the next burst
 }
+
+// bigSlot is the capacity past which a drained slot gives its array back
+// instead of keeping it for the ring's next turn: a burst of ticks due at
+// one instant would otherwise leave an array that size in every slot it
+// ever filled.
+const bigSlot = 1024
 
 // len returns the number of events queued.
 func (q *eventQueue) len() int { return q.inRing + len(q.far) }
@@ -105,6 +112,9 @@ func (q *eventQueue) put(b int64, e event) {
 	if b == q.open && q.head < len(s) && e.before(&s[len(s)-1]) {
 		q.late.push(e)
 	} else {
+		if len(s) == cap(s) && len(s) >= bigSlot && cap(q.spare) > len(s) {
+			s, q.spare = append(q.spare[:0], s...), nil
+		}
 		q.ring[i] = append(s, e)
 	}
 	q.occupied[i/64] |= 1 << (i % 64)
@@ -137,7 +147,7 @@ func (q *eventQueue) popUntil(t time.Duration) (event, bool) {
 		}
 		q.head++
 		if q.head == len(s) {
-			q.ring[i], q.head = s[:0], 0
+			q.ring[i], q.head = q.drained(s), 0
 		}
 	} else {
 		if q.late[0].at > t {
@@ -150,6 +160,18 @@ func (q *eventQueue) popUntil(t time.Duration) (event, bool) {
 		q.occupied[i/64] &^= 1 << (i % 64)
 	}
 	return e, true
+}
+
+// drained returns what a slot whose events were all taken from array s
+// keeps: s emptied, or nothing if s is big, which becomes the spare.
+func (q *eventQueue) drained(s []event) []event {
+	if cap(s) < bigSlot {
+		return s[:0]
+	}
+	if cap(s) > cap(q.spare) {
+		q.spare = s[:0]
+	}
+	return nil
 }
 
 // sortSlot puts the events of bucket b, held in s in sequence order, in

@@ -9,8 +9,9 @@ import (
 )
 
 // TestQueueOrder checks the calendar queue against a sorted list: any mix
-// of pushes (now, within a bucket, across the ring, beyond its reach) and
-// pops up to a time hands out the same events in the same order.
+// of pushes (now, within a bucket, across the ring, beyond its reach,
+// bursts of thousands due at one instant) and pops up to a time hands out
+// the same events in the same order.
 func TestQueueOrder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var q eventQueue
@@ -24,12 +25,22 @@ func TestQueueOrder(t *testing.T) {
 		)
 		steps := rapid.IntRange(1, 300).Draw(t, "steps")
 		for range steps {
-			if rapid.IntRange(0, 2).Draw(t, "op") < 2 {
+			switch rapid.IntRange(0, 5).Draw(t, "op") {
+			case 0, 1, 2:
 				d := time.Duration(delays.Draw(t, "delay"))
 				seq++
 				e := event{at: now + d, seq: seq}
 				q.push(e)
 				ref = append(ref, e)
+				continue
+			case 3:
+				d := time.Duration(delays.Draw(t, "burstDelay"))
+				for range rapid.IntRange(bigSlot/2, 3*bigSlot).Draw(t, "burst") {
+					seq++
+					e := event{at: now + d, seq: seq}
+					q.push(e)
+					ref = append(ref, e)
+				}
 				continue
 			}
 			until := now + time.Duration(delays.Draw(t, "until"))
