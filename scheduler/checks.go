@@ -52,12 +52,12 @@ func (p *pass) checkMachineOf(u, m int32) bool {
 // Conflicts of a unit on m.
 func (p *pass) checkConflicts(u, m int32) bool {
 	in := &p.info[u]
-	return !anyOn(p.pats.hosts, in.conflicts, m) && !anyOn(p.pats.holders, in.matches, m)
+	return !anyOn(p.hosts, in.conflicts, m) && !anyOn(p.holders, in.matches, m)
 }
 
 // checkReplacedBy: no unit on m Replaces u.
 func (p *pass) checkReplacedBy(u, m int32) bool {
-	return !anyOn(p.pats.replacers, p.info[u].matches, m)
+	return !anyOn(p.replacers, p.info[u].matches, m)
 }
 
 // checkPorts: a port of u's ranges is free on m (or u needs none).

@@ -49,7 +49,7 @@ func runCheck(t *testing.T, c checkCase, candidate string, ok func(p *pass, u, m
 	t.Helper()
 	snap := &Snapshot{Machines: checkMachines, Placements: c.placed,
 		Units: append([]Unit{{Name: candidate, Desired: unit.StateInactive, Req: mkReq(t, candidate, c.candidate...)}}, c.others...)}
-	p, err := run(snap)
+	p, err := New().run(snap)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ type Explanation struct {
 // for a unit is judged against the planned state without that unit, so
 // it says whether the unit could go there.
 func (s *Scheduler) Explain(snap *Snapshot, units []string) (*Plan, []Explanation, error) {
-	p, err := run(snap)
+	p, err := s.run(snap)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,10 +44,14 @@ type pass struct {
 	info     []unitInfo
 	order    []int32 // schedule order of active non-global units
 
-	masks    []bitset
-	maskKeys map[string]int32
-	anyMask  int32 // the mask of units without a metadata requirement, -1 until made
-	pats     *patternIndex
+	index *unitIndex // what the units alone give; shared, read-only
+	masks []bitset   // alive machines meeting each metadata requirement; 0: any
+	pats  *patternIndex
+
+	// per pattern id and machine: how many units in W match the pattern
+	// (hosts), list it in Conflicts (holders), list it in Replaces
+	// (replacers). Checks are a few look-ups instead of glob matches.
+	hosts, holders, replacers []map[int32]int32
 
 	// working state W
 	at    []int32  // machine of each non-global unit, -1 if none
@@ -68,18 +72,13 @@ type globalPlacement struct {
 	port uint16
 }
 
-func newPass(snap *Snapshot) (*pass, error) {
-	p := &pass{
-		mpos:     make(map[string]int32, len(snap.Machines)),
-		upos:     make(map[string]int32, len(snap.Units)),
-		maskKeys: map[string]int32{},
-		anyMask:  -1,
-		pats:     newPatternIndex(),
-	}
+// newPass indexes snap for one pass, using index if it fits the units.
+func newPass(snap *Snapshot, index *unitIndex) (*pass, error) {
+	p := &pass{mpos: make(map[string]int32, len(snap.Machines))}
 	if err := p.indexMachines(snap.Machines); err != nil {
 		return nil, err
 	}
-	if err := p.indexUnits(snap.Units); err != nil {
+	if err := p.indexUnits(snap.Units, index); err != nil {
 		return nil, err
 	}
 	n := len(p.machines)
@@ -121,7 +120,7 @@ func (p *pass) indexMachines(ms []Machine) error {
 	return nil
 }
 
-func (p *pass) indexUnits(us []Unit) error {
+func (p *pass) indexUnits(us []Unit, index *unitIndex) error {
 	p.units = make([]*Unit, len(us))
 	for i := range us {
 		p.units[i] = &us[i]
@@ -130,25 +129,24 @@ func (p *pass) indexUnits(us []Unit) error {
 	if !sort.SliceIsSorted(p.units, byName) {
 		sort.Slice(p.units, byName)
 	}
+	if !index.fits(p.units) {
+		var err error
+		if index, err = buildUnitIndex(p.units); err != nil {
+			return err
+		}
+	}
+	p.index, p.upos, p.pats = index, index.upos, index.pats
+	n := len(index.pats.globs)
+	p.hosts, p.holders, p.replacers = make([]map[int32]int32, n), make([]map[int32]int32, n), make([]map[int32]int32, n)
+	p.metadataMasks()
 	p.info = make([]unitInfo, len(p.units))
 	for i, u := range p.units {
-		if _, dup := p.upos[u.Name]; dup {
-			return fmt.Errorf("scheduler: unit %s appears twice in the snapshot", u.Name)
-		}
-		p.upos[u.Name] = int32(i)
-		in := &p.info[i]
+		st, in := &index.static[i], &p.info[i]
 		in.u, in.rank = u, -1
-		in.template = isTemplate(u.Name)
+		in.template, in.global = st.template, st.global
 		in.active = u.Desired.Active() && !in.template
-		in.global = u.Req.Global
-		in.conflicts = p.pats.internAll(u.Req.Conflicts)
-		in.replaces = p.pats.internAll(u.Req.Replaces)
-	}
-	p.pats.finish()
-	for i, u := range p.units {
-		in := &p.info[i]
-		in.matches = p.pats.matching(u.Name)
-		in.metaMask = p.metadataMask(u)
+		in.conflicts, in.replaces, in.matches = st.conflicts, st.replaces, st.matches
+		in.metaMask = st.meta
 		in.idMachines = p.machineIDMatches(u.Req.MachineID)
 	}
 	for i := range p.units {
@@ -163,29 +161,21 @@ func isTemplate(name string) bool {
 	return at >= 0 && at+1 < len(name) && name[at+1] == '.'
 }
 
-// metadataMask returns the index of the alive machines matching u's
-// metadata requirement, computing each distinct requirement once.
-func (p *pass) metadataMask(u *Unit) int32 {
-	if u.Req.Metadata.Empty() && p.anyMask >= 0 {
-		return p.anyMask // most units ask nothing: no key to build
-	}
-	key := u.Req.Metadata.String()
-	if id, ok := p.maskKeys[key]; ok {
-		return id
-	}
-	mask := newBitset(len(p.machines))
-	for m, mc := range p.machines {
-		if mc.Alive && u.Req.Metadata.Matches(mc.Metadata) {
-			mask.set(int32(m))
+// metadataMasks makes, for each distinct metadata requirement of the
+// units, the set of alive machines meeting it; masks[0] is every alive
+// machine, for units that ask nothing.
+func (p *pass) metadataMasks() {
+	p.masks = make([]bitset, 1+len(p.index.metaReqs))
+	p.masks[0] = p.alive
+	for k, req := range p.index.metaReqs {
+		mask := newBitset(len(p.machines))
+		for m, mc := range p.machines {
+			if mc.Alive && req.Matches(mc.Metadata) {
+				mask.set(int32(m))
+			}
 		}
+		p.masks[k+1] = mask
 	}
-	id := int32(len(p.masks))
-	p.masks = append(p.masks, mask)
-	p.maskKeys[key] = id
-	if key == "" {
-		p.anyMask = id
-	}
-	return id
 }
 
 // machineIDMatches returns the machines a MachineID names: the full ID,
@@ -210,14 +200,14 @@ func (p *pass) machineIDMatches(id string) []int32 {
 // resolvePeers maps MachineOf names to unit positions; a peer that is
 // missing, inactive or global cannot be followed and maps to -1.
 func (p *pass) resolvePeers(u int32) []int32 {
-	names := p.info[u].u.Req.MachineOf
-	if len(names) == 0 {
+	pos := p.index.static[u].peerPos
+	if len(pos) == 0 {
 		return nil
 	}
-	out := make([]int32, len(names))
-	for i, n := range names {
+	out := make([]int32, len(pos))
+	for i, v := range pos {
 		out[i] = -1
-		if v, ok := p.upos[n]; ok && p.info[v].active && !p.info[v].global {
+		if v >= 0 && p.info[v].active && !p.info[v].global {
 			out[i] = v
 		}
 	}

@@ -6,17 +6,13 @@ import (
 	"strings"
 )
 
-// patternIndex holds every distinct Conflicts and Replaces glob of a pass
-// and, per machine, how many placed units match each glob (hosts), list it
-// in Conflicts (holders) or list it in Replaces (replacers). Checks are
-// then a few map look-ups instead of a glob match per unit on the machine.
+// patternIndex holds every distinct Conflicts and Replaces glob of the
+// units, each with an id, and finds the globs a name matches.
 type patternIndex struct {
 	ids      map[string]int32
 	globs    []string
 	byPrefix map[string][]int32 // literal prefix -> patterns
 	prefixes []int              // distinct literal prefix lengths, ascending
-
-	hosts, holders, replacers []map[int32]int32
 }
 
 func newPatternIndex() *patternIndex {
@@ -36,9 +32,6 @@ func (x *patternIndex) intern(g string) int32 {
 		x.prefixes = append(x.prefixes, len(p))
 	}
 	x.byPrefix[p] = append(x.byPrefix[p], id)
-	x.hosts = append(x.hosts, map[int32]int32{})
-	x.holders = append(x.holders, map[int32]int32{})
-	x.replacers = append(x.replacers, map[int32]int32{})
 	return id
 }
 
@@ -97,6 +90,9 @@ func dedupInts(s []int) []int {
 // count adds d to counter[m] for every id, dropping zero entries.
 func count(counters []map[int32]int32, ids []int32, m, d int32) {
 	for _, id := range ids {
+		if counters[id] == nil {
+			counters[id] = map[int32]int32{}
+		}
 		c := counters[id][m] + d
 		if c == 0 {
 			delete(counters[id], m)

@@ -1,10 +1,21 @@
 package scheduler
 
-import "sort"
+import (
+	"sort"
+	"sync"
+)
 
-// Scheduler computes plans. It holds no cluster state between passes, so
-// one value may serve any number of snapshots; New does no I/O.
-type Scheduler struct{}
+// Scheduler computes plans. It holds no cluster state between passes: one
+// value may serve any number of snapshots, from any goroutine, and every
+// plan depends on its snapshot alone. It remembers what it derived from
+// the last snapshot's units (names and requirements, not desired states)
+// and uses it again while they stay the same, which spares most of a
+// pass's set-up when a leader replans an unchanged set of units. New does
+// no I/O.
+type Scheduler struct {
+	mu    sync.Mutex
+	index *unitIndex // from the last pass; read-only once made
+}
 
 // New returns a Scheduler.
 func New() *Scheduler { return &Scheduler{} }
@@ -12,7 +23,7 @@ func New() *Scheduler { return &Scheduler{} }
 // Plan runs one scheduling pass over snap (see README.md). It fails only
 // when the snapshot names a unit or a machine twice. snap is not modified.
 func (s *Scheduler) Plan(snap *Snapshot) (*Plan, error) {
-	p, err := run(snap)
+	p, err := s.run(snap)
 	if err != nil {
 		return nil, err
 	}
@@ -20,10 +31,18 @@ func (s *Scheduler) Plan(snap *Snapshot) (*Plan, error) {
 }
 
 // run makes one whole pass and keeps its working state.
-func run(snap *Snapshot) (*pass, error) {
-	p, err := newPass(snap)
+func (s *Scheduler) run(snap *Snapshot) (*pass, error) {
+	s.mu.Lock()
+	index := s.index
+	s.mu.Unlock()
+	p, err := newPass(snap, index)
 	if err != nil {
 		return nil, err
+	}
+	if p.index != index {
+		s.mu.Lock()
+		s.index = p.index
+		s.mu.Unlock()
 	}
 	p.scheduleOrder()
 	p.stale(snap.Placements)

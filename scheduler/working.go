@@ -14,9 +14,9 @@ func (p *pass) add(u, m int32, port uint16) {
 	p.onM[m] = append(p.onM[m], u)
 	p.loads.shift(m, 1)
 	p.ports.take(m, port)
-	count(p.pats.hosts, in.matches, m, 1)
-	count(p.pats.holders, in.conflicts, m, 1)
-	count(p.pats.replacers, in.replaces, m, 1)
+	count(p.hosts, in.matches, m, 1)
+	count(p.holders, in.conflicts, m, 1)
+	count(p.replacers, in.replaces, m, 1)
 }
 
 // remove takes unit u off machine m in W.
@@ -45,9 +45,9 @@ func (p *pass) remove(u, m int32) {
 	}
 	p.loads.shift(m, -1)
 	p.ports.release(m, port)
-	count(p.pats.hosts, in.matches, m, -1)
-	count(p.pats.holders, in.conflicts, m, -1)
-	count(p.pats.replacers, in.replaces, m, -1)
+	count(p.hosts, in.matches, m, -1)
+	count(p.holders, in.conflicts, m, -1)
+	count(p.replacers, in.replaces, m, -1)
 }
 
 // displaceReplaced removes from m every unit that u Replaces, and the
