@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -103,9 +104,9 @@ func (p *pass) indexMachines(ms []Machine) error {
 	for i := range ms {
 		p.machines[i] = &ms[i]
 	}
-	byID := func(i, j int) bool { return p.machines[i].ID < p.machines[j].ID }
-	if !sort.SliceIsSorted(p.machines, byID) { // callers often keep them sorted
-		sort.Slice(p.machines, byID)
+	byID := func(a, b *Machine) int { return strings.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(p.machines, byID) { // callers often keep them sorted
+		slices.SortFunc(p.machines, byID)
 	}
 	p.alive = newBitset(len(ms))
 	for i, m := range p.machines {
@@ -125,9 +126,9 @@ func (p *pass) indexUnits(us []Unit, index *unitIndex) error {
 	for i := range us {
 		p.units[i] = &us[i]
 	}
-	byName := func(i, j int) bool { return p.units[i].Name < p.units[j].Name }
-	if !sort.SliceIsSorted(p.units, byName) {
-		sort.Slice(p.units, byName)
+	byName := func(a, b *Unit) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(p.units, byName) { // callers often keep them sorted
+		slices.SortFunc(p.units, byName)
 	}
 	if !index.fits(p.units) {
 		var err error

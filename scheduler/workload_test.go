@@ -106,3 +106,43 @@ func BenchmarkPlan10kMachines200Units(b *testing.B) { benchmarkPlace(b, 10000, 2
 func BenchmarkReference10kMachines200Units(b *testing.B) {
 	benchmarkPlace(b, 10000, 200, referencePlaced)
 }
+
+// BenchmarkReplanAfterLoss measures the pass a leader makes after 10% of
+// the machines die, every unit having been placed: with a Scheduler that
+// planned the same units before (warm) and with a new one (cold).
+func BenchmarkReplanAfterLoss(b *testing.B) {
+	for _, warm := range []bool{true, false} {
+		name := "cold"
+		if warm {
+			name = "warm"
+		}
+		b.Run(name, func(b *testing.B) {
+			snap := workload(b, 10000, 100000, 7)
+			s := New()
+			first, err := s.Plan(snap)
+			if err != nil {
+				b.Fatal(err)
+			}
+			snap.Placements = Apply(nil, first)
+			for i := range snap.Machines {
+				if i%10 == 0 {
+					snap.Machines[i].Alive = false
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			moved := 0
+			for i := 0; i < b.N; i++ {
+				if !warm {
+					s = New()
+				}
+				plan, err := s.Plan(snap)
+				if err != nil {
+					b.Fatal(err)
+				}
+				moved = len(plan.Actions)
+			}
+			b.ReportMetric(float64(moved), "moves")
+		})
+	}
+}
