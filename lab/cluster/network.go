@@ -59,13 +59,20 @@ func linkExists(name string) (bool, error) {
 }
 
 // delLink deletes interface name if it exists (a veth takes its peer
-// with it).
+// with it). A veth may vanish between the look and the delete, when the
+// namespace holding its peer ends: that is not an error.
 func delLink(name string) error {
 	ok, err := linkExists(name)
 	if err != nil || !ok {
 		return err
 	}
-	return ip("link", "del", name)
+	if err := ip("link", "del", name); err != nil {
+		if still, lerr := linkExists(name); lerr == nil && !still {
+			return nil
+		}
+		return err
+	}
+	return nil
 }
 
 // addBridge makes bridge name with address cidr, a fixed MAC (so that it
