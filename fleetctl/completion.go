@@ -74,16 +74,12 @@ type compSpec struct {
 type compCommand struct {
 	name, summary string
 	flags         []string
-	units         bool // its arguments are units
+	valueFlags    []string // those of flags that take a value
+	units         bool     // its arguments are units
 }
 
 func completionSpec(gfs *pflag.FlagSet) compSpec {
-	spec := compSpec{globalFlags: flagNames(gfs)}
-	gfs.VisitAll(func(f *pflag.Flag) {
-		if f.Value.Type() != "bool" {
-			spec.valueFlags = append(spec.valueFlags, "--"+f.Name)
-		}
-	})
+	spec := compSpec{globalFlags: flagNames(gfs), valueFlags: valueFlagNames(gfs)}
 	for _, c := range commands() {
 		if c.hidden {
 			continue
@@ -93,10 +89,21 @@ func completionSpec(gfs *pflag.FlagSet) compSpec {
 			c.flags(fs)
 		}
 		spec.commands = append(spec.commands, compCommand{name: c.name, summary: c.summary,
-			flags: flagNames(fs), units: strings.Contains(c.usage, "UNIT")})
+			flags: flagNames(fs), valueFlags: valueFlagNames(fs), units: strings.Contains(c.usage, "UNIT")})
 	}
-	sort.Strings(spec.valueFlags)
 	return spec
+}
+
+// valueFlagNames lists the flags of fs that take a value, sorted.
+func valueFlagNames(fs *pflag.FlagSet) []string {
+	var out []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Value.Type() != "bool" {
+			out = append(out, "--"+f.Name)
+		}
+	})
+	sort.Strings(out)
+	return out
 }
 
 func writeBashCompletion(w io.Writer, spec compSpec) error {
@@ -113,29 +120,35 @@ _fleetctl() {
     local cur="${COMP_WORDS[COMP_CWORD]}" cmd="" cmdi=0 i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
-            %s) ((i++)) ;;
+            %[1]s) ((i++)) ;;
             -*) ;;
             *) cmd="${COMP_WORDS[i]}"; cmdi=$i; break ;;
         esac
     done
-    local globals="%s"
+    local globals="%[2]s"
     if [[ -z "$cmd" ]]; then
+        if ((COMP_CWORD > 1)) && [[ "|%[1]s|" == *"|${COMP_WORDS[COMP_CWORD-1]}|"* ]]; then
+            return # the value of a flag: nothing to offer
+        fi
         if [[ "$cur" == -* ]]; then
             COMPREPLY=($(compgen -W "$globals" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "%s" -- "$cur"))
+            COMPREPLY=($(compgen -W "%[3]s" -- "$cur"))
         fi
         return
     fi
-    local flags=""
+    local flags="" values=""
     case "$cmd" in
 `, strings.Join(spec.valueFlags, "|"), strings.Join(spec.globalFlags, " "), strings.Join(names, " "))
 	for _, c := range spec.commands {
 		if len(c.flags) > 0 {
-			fmt.Fprintf(&b, "        %s) flags=%q ;;\n", c.name, strings.Join(c.flags, " "))
+			fmt.Fprintf(&b, "        %s) flags=%q; values=%q ;;\n", c.name, strings.Join(c.flags, " "), " "+strings.Join(c.valueFlags, " ")+" ")
 		}
 	}
 	fmt.Fprintf(&b, `    esac
+    if ((COMP_CWORD - 1 > cmdi)) && [[ "$values" == *" ${COMP_WORDS[COMP_CWORD-1]} "* ]]; then
+        return # the value of a flag: nothing to offer
+    fi
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$flags $globals" -- "$cur"))
         return
@@ -158,8 +171,8 @@ complete -F _fleetctl fleetctl
 func writeZshCompletion(w io.Writer, spec compSpec) error {
 	var b strings.Builder
 	b.WriteString("#compdef fleetctl\n# zsh completion for fleetctl; load with: source <(fleetctl completion zsh)\n")
-	b.WriteString("_fleetctl_units() {\n    local -a units\n    units=(${(f)\"$(fleetctl ${words[2,cmdi-1]} __complete-units 2>/dev/null)\"})\n    _describe -t units 'unit' units\n    _files\n}\n\n")
-	b.WriteString("_fleetctl() {\n    local -a commands globals\n    commands=(\n")
+	b.WriteString("_fleetctl_units() {\n    local -a units\n    units=(${(f)\"$(fleetctl $pre __complete-units 2>/dev/null)\"})\n    _describe -t units 'unit' units\n    _files\n}\n\n")
+	b.WriteString("_fleetctl() {\n    local -a commands globals pre\n    commands=(\n")
 	for _, c := range spec.commands {
 		fmt.Fprintf(&b, "        %s\n", zshQuote(c.name+":"+c.summary))
 	}
@@ -167,13 +180,31 @@ func writeZshCompletion(w io.Writer, spec compSpec) error {
 	for _, f := range spec.globalFlags {
 		fmt.Fprintf(&b, "        %s\n", zshQuote(f+zshValue(f, spec.valueFlags)))
 	}
-	b.WriteString("    )\n    local cmdi=2\n    while (( cmdi < CURRENT )) && [[ ${words[cmdi]} == -* ]]; do (( cmdi++ )); done\n")
-	b.WriteString("    if (( CURRENT <= cmdi )); then\n        _arguments -s $globals\n        _describe -t commands 'fleetctl command' commands\n        return\n    fi\n")
-	b.WriteString("    case ${words[cmdi]} in\n")
+	// Find the command after the global flags, stepping over their
+	// values, then complete its words as if it were the command line.
+	fmt.Fprintf(&b, `    )
+    local cmdi=2
+    while (( cmdi < CURRENT )); do
+        case ${words[cmdi]} in
+            (%s) (( cmdi += 2 )) ;;
+            (-*) (( cmdi++ )) ;;
+            (*) break ;;
+        esac
+    done
+    if (( CURRENT <= cmdi )); then
+        _arguments -s $globals
+        _describe -t commands 'fleetctl command' commands
+        return
+    fi
+    pre=(${words[2,cmdi-1]})
+    shift $(( cmdi - 1 )) words
+    (( CURRENT -= cmdi - 1 ))
+    case ${words[1]} in
+`, strings.Join(spec.valueFlags, "|"))
 	for _, c := range spec.commands {
 		var flags []string
 		for _, f := range c.flags {
-			flags = append(flags, zshQuote(f))
+			flags = append(flags, zshQuote(f+zshValue(f, c.valueFlags)))
 		}
 		args := ""
 		switch {
@@ -181,8 +212,10 @@ func writeZshCompletion(w io.Writer, spec compSpec) error {
 			args = " '*:unit:_fleetctl_units'"
 		case c.name == "completion":
 			args = " '1:shell:(bash zsh)'"
+		case c.name == "help":
+			args = ` '1:command:{_describe -t commands "fleetctl command" commands}'`
 		}
-		fmt.Fprintf(&b, "        %s) _arguments -s %s $globals%s ;;\n", c.name, strings.Join(flags, " "), args)
+		fmt.Fprintf(&b, "        (%s) _arguments -s %s $globals%s ;;\n", c.name, strings.Join(flags, " "), args)
 	}
 	b.WriteString("    esac\n}\n\ncompdef _fleetctl fleetctl\n")
 	_, err := io.WriteString(w, b.String())
