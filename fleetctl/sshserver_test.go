@@ -30,6 +30,7 @@ type sshServer struct {
 	mu        sync.Mutex
 	forwarded []string // "tcp 127.0.0.1:80", "unix /path"
 	logins    int
+	terminal  []string // "pty TERM COLSxROWS", "window COLSxROWS", in order
 }
 
 // newSigner returns a fresh ed25519 key.
@@ -95,6 +96,19 @@ func (s *sshServer) port() int {
 // knownHostsLine is the server's line in a known_hosts file.
 func (s *sshServer) knownHostsLine() string {
 	return fmt.Sprintf("[127.0.0.1]:%d %s", s.port(), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.hostKey.PublicKey()))))
+}
+
+// terminals returns the terminal requests seen so far.
+func (s *sshServer) terminals() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.terminal...)
+}
+
+func (s *sshServer) noteTerminal(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.terminal = append(s.terminal, fmt.Sprintf(format, args...))
 }
 
 // fingerprint is the SHA256 fingerprint of the server's host key.
@@ -204,8 +218,32 @@ func (s *sshServer) session(sc *ssh.ServerConn, nch ssh.NewChannel) {
 		case "auth-agent-req@openssh.com":
 			agentForwarded = true
 			req.Reply(true, nil)
-		case "env", "pty-req", "window-change":
+		case "env":
 			req.Reply(req.WantReply, nil)
+		case "pty-req":
+			var p struct {
+				Term                      string
+				Cols, Rows, Width, Height uint32
+				Modes                     string
+			}
+			if err := ssh.Unmarshal(req.Payload, &p); err != nil {
+				req.Reply(false, nil)
+				continue
+			}
+			s.noteTerminal("pty %s %dx%d", p.Term, p.Cols, p.Rows)
+			req.Reply(true, nil)
+		case "window-change":
+			var p struct{ Cols, Rows, Width, Height uint32 }
+			if ssh.Unmarshal(req.Payload, &p) == nil {
+				s.noteTerminal("window %dx%d", p.Cols, p.Rows)
+			}
+		case "shell":
+			req.Reply(true, nil)
+			go func() { // requests such as window-change go on meanwhile
+				status := s.fakeShell(sc, ch)
+				ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
+				ch.Close()
+			}()
 		case "exec":
 			var p struct{ Command string }
 			if err := ssh.Unmarshal(req.Payload, &p); err != nil {
@@ -218,6 +256,37 @@ func (s *sshServer) session(sc *ssh.ServerConn, nch ssh.NewChannel) {
 			return
 		default:
 			req.Reply(false, nil)
+		}
+	}
+}
+
+// fakeShell reads command lines, ended by a carriage return as a
+// terminal in raw mode sends them, and runs each as fakeCommand does,
+// until "exit N" or the end of input.
+func (s *sshServer) fakeShell(sc *ssh.ServerConn, ch ssh.Channel) uint32 {
+	var line []byte
+	buf := make([]byte, 256)
+	io.WriteString(ch, "$ ")
+	for {
+		n, err := ch.Read(buf)
+		for _, c := range buf[:n] {
+			if c != '\r' && c != '\n' {
+				line = append(line, c)
+				continue
+			}
+			command := strings.TrimSpace(string(line))
+			line = line[:0]
+			if words := strings.Fields(command); len(words) == 2 && words[0] == "exit" {
+				n, _ := strconv.Atoi(words[1])
+				return uint32(n)
+			}
+			if command != "" {
+				s.fakeCommand(sc, ch, command, false)
+			}
+			io.WriteString(ch, "$ ")
+		}
+		if err != nil {
+			return 0
 		}
 	}
 }
