@@ -15,6 +15,7 @@ import (
 
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/fleetsim/fleet/internal/ctxtime"
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
@@ -84,7 +85,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if err := e.term(ctx); err != nil && ctx.Err() == nil {
 			e.cfg.Logf("engine: %v; campaigning again", err)
-			sleep(ctx, e.cfg.Interval)
+			if ctxtime.Sleep(ctx, e.cfg.Interval) != nil {
+				break
+			}
 		}
 	}
 	return nil
@@ -187,14 +190,5 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 		case <-c.Changed():
 		case <-tick.C:
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

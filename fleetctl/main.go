@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/fleetsim/fleet/internal/ctxtime"
 )
 
 // Version is this fleetctl's version.
@@ -147,12 +149,8 @@ func (s *session) cluster(ctx context.Context) (*conn, error) {
 
 // sleep waits d, or less if ctx ends; it returns ctx's error then.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("interrupted: %w", ctx.Err())
-	case <-t.C:
-		return nil
+	if err := ctxtime.Sleep(ctx, d); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
 	}
+	return nil
 }

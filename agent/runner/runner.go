@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/fleetsim/fleet/agent"
+	"github.com/fleetsim/fleet/internal/ctxtime"
 	"github.com/fleetsim/fleet/registry"
 )
 
@@ -70,7 +71,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			break
 		}
 		r.cfg.Logf("agent: %v; units keep running, retrying", err)
-		sleep(ctx, time.Second)
+		if ctxtime.Sleep(ctx, time.Second) != nil {
+			break
+		}
 	}
 	if r.cfg.Purge {
 		return r.purge()
@@ -131,13 +134,4 @@ func (r *Runner) setRegistered(v bool) {
 	r.mu.Lock()
 	r.registered = v
 	r.mu.Unlock()
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
