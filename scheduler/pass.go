@@ -99,6 +99,8 @@ func newPass(snap *Snapshot, index *unitIndex) (*pass, error) {
 	return p, nil
 }
 
+// indexMachines puts the machines in ID order, with their positions and
+// the set of alive ones.
 func (p *pass) indexMachines(ms []Machine) error {
 	p.machines = make([]*Machine, len(ms))
 	for i := range ms {
@@ -121,6 +123,11 @@ func (p *pass) indexMachines(ms []Machine) error {
 	return nil
 }
 
+// indexUnits puts the units in name order and derives what the pass
+// needs of each: from index when it fits them (same names, equal
+// requirements), else from a new index, which p.index then holds; the
+// desired states, metadata masks and MachineID targets come from this
+// snapshot every time.
 func (p *pass) indexUnits(us []Unit, index *unitIndex) error {
 	p.units = make([]*Unit, len(us))
 	for i := range us {
