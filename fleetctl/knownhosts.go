@@ -21,7 +21,9 @@ import (
 //   - a known key lets the connection go on;
 //   - a key that differs from the one on file for the host is refused,
 //     always, with OpenSSH's warning (fleet printed it too);
-//   - an unknown host is refused while --strict-host-key-checking is on,
+//   - an unknown host, while --strict-host-key-checking is on, is put to
+//     the user when standard input is a terminal (fleet's and OpenSSH's
+//     question; "yes" adds the key to the file), and otherwise refused
 //     with its fingerprint and how to accept it; with it off, the key is
 //     trusted on first use and appended to the file.
 type hostKeys struct {
@@ -158,6 +160,10 @@ type HostKeyError struct {
 	OtherTypes bool                  // unknown key, but keys of other types are on file
 }
 
+// unknownHost reports whether the host has no key of this type on file
+// (not changed, not revoked).
+func (e *HostKeyError) unknownHost() bool { return e.Revoked == nil && len(e.Known) == 0 }
+
 // Error explains what is wrong and what to do, in OpenSSH's words where
 // an operator knows them.
 func (e *HostKeyError) Error() string {
@@ -189,6 +195,35 @@ func (e *HostKeyError) changed(b *strings.Builder, fp string) {
 			fmt.Fprintf(b, "Offending %s key in %s:%d\n", k.Key.Type(), k.Filename, k.Line)
 		}
 	}
+}
+
+// askToTrust asks, on out, whether to trust e's unknown host, as fleet
+// and OpenSSH do, and reads the answer, a line, from in: "yes" or "y"
+// trusts it. It reads one byte at a time, so that nothing after the
+// line is taken from in.
+func askToTrust(in io.Reader, out io.Writer, e *HostKeyError) (bool, error) {
+	fmt.Fprintf(out, "The authenticity of host '%s' can't be established.\n%s key fingerprint is %s.\n", e.Host, e.Key.Type(), ssh.FingerprintSHA256(e.Key))
+	if e.OtherTypes {
+		fmt.Fprintln(out, "Keys of other types are known for this host, not this one.")
+	}
+	fmt.Fprint(out, "Are you sure you want to continue connecting (yes/no)? ")
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := in.Read(b)
+		if n == 1 && b[0] != '\n' {
+			line = append(line, b[0])
+			continue
+		}
+		if n == 1 || errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	answer := strings.ToLower(strings.TrimSpace(string(line)))
+	return answer == "yes" || answer == "y", nil
 }
 
 func (e *HostKeyError) unknown(b *strings.Builder, fp string) {

@@ -130,6 +130,9 @@ func (s *session) close() {
 func (s *session) sshDialer() *sshDialer {
 	if s.ssh == nil {
 		s.ssh = newSSHDialer(&s.g, s.env, s.err)
+		if _, tty := terminalFD(s.in); tty && s.g.strictHostKeys {
+			s.ssh.ask = func(e *HostKeyError) (bool, error) { return askToTrust(s.in, s.err, e) }
+		}
 	}
 	return s.ssh
 }

@@ -42,6 +42,10 @@ type sshDialer struct {
 
 	mu     sync.Mutex
 	tunnel *ssh.Client
+
+	// ask, when set, asks the user whether to trust an unknown host
+	// (fleetctl's standard input is a terminal).
+	ask func(*HostKeyError) (bool, error)
 }
 
 // newSSHDialer reads the SSH settings of g and env; it does no I/O.
@@ -103,10 +107,10 @@ func (d *sshDialer) tunnelClient(ctx context.Context) (*ssh.Client, error) {
 }
 
 // tunnelError names the tunnel in err, unless err is a host key
-// error, which names the host itself.
+// error, which names the host itself, or the user's refusal of the host.
 func tunnelError(addr string, err error) error {
 	var hk *HostKeyError
-	if errors.As(err, &hk) {
+	if errors.As(err, &hk) || errors.Is(err, errHostNotTrusted) {
 		return err
 	}
 	return fmt.Errorf("--tunnel=%s: %w", addr, err)
@@ -134,8 +138,39 @@ func (a remoteAddr) Network() string { return a.network }
 func (a remoteAddr) String() string  { return a.addr }
 
 // dial opens an SSH connection to addr (host:port), through via when it
-// is not nil.
+// is not nil. An unknown host under --strict-host-key-checking is refused
+// unless the user, asked, trusts it: its key is then added to the known
+// hosts and the connection made again, so that no prompt waits on an
+// open handshake.
 func (d *sshDialer) dial(ctx context.Context, via *ssh.Client, addr string) (*ssh.Client, error) {
+	c, err := d.dialOnce(ctx, via, addr)
+	var hk *HostKeyError
+	if d.ask == nil || !errors.As(err, &hk) || !hk.unknownHost() {
+		return c, err
+	}
+	trust, aerr := d.ask(hk)
+	switch {
+	case aerr != nil:
+		return nil, fmt.Errorf("ssh: asking whether to trust %s: %w", hk.Host, aerr)
+	case !trust:
+		return nil, errHostNotTrusted
+	}
+	if err := d.hostKeys.add(hk.Host, hk.Key); err != nil {
+		return nil, err
+	}
+	return d.dialOnce(ctx, via, addr)
+}
+
+// errHostNotTrusted is the answer "no" to askToTrust, in OpenSSH's words.
+var errHostNotTrusted = refusal("Host key verification failed.")
+
+// refusal is an error that is its text, as printed.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+
+// dialOnce makes one attempt of dial's.
+func (d *sshDialer) dialOnce(ctx context.Context, via *ssh.Client, addr string) (*ssh.Client, error) {
 	who := d.user + "@" + addr
 	cfg := &ssh.ClientConfig{User: d.user, Auth: []ssh.AuthMethod{ssh.PublicKeysCallback(d.keys)}}
 	if err := d.hostKeys.configure(cfg, addr); err != nil {

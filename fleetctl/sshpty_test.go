@@ -132,3 +132,64 @@ func TestSSHShellOnATerminal(t *testing.T) {
 		t.Errorf("the terminal was not restored:\n before %+v\n after  %+v", *before, *after)
 	}
 }
+
+// TestUnknownHostPrompt: with a terminal on standard input, an unknown
+// host under strict checking is put to the user, as fleet did; "yes"
+// trusts it (added to the known hosts, the command goes on through it),
+// anything else refuses it and writes nothing.
+func TestUnknownHostPrompt(t *testing.T) {
+	for _, answer := range []string{"yes", "no"} {
+		t.Run(answer, func(t *testing.T) {
+			home, key := sshHome(t)
+			srv := startSSHServer(t, "tunnel", key.PublicKey())
+			fleetd, hits := fakeFleetd(t)
+			env := []string{"HOME=" + home, "FLEETCTL_TUNNEL=" + srv.addr, "FLEETCTL_ENDPOINT=" + fleetd.URL}
+			host := "[127.0.0.1]:" + strconv.Itoa(srv.port())
+			control, terminal := openPTY(t)
+			var out, errOut syncBuffer
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			done := make(chan int, 1)
+			go func() {
+				done <- run(ctx, []string{"list-machines", "--no-legend"}, stdio{in: terminal, out: &out, err: &errOut}, env, options{poll: 10 * time.Millisecond})
+			}()
+			prompt := "Are you sure you want to continue connecting (yes/no)? "
+			for deadline := time.Now().Add(10 * time.Second); !strings.HasSuffix(errOut.String(), prompt); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no prompt; stderr %q", errOut.String())
+				}
+			}
+			for _, want := range []string{"The authenticity of host '" + host + "' can't be established.", "ssh-ed25519 key fingerprint is " + srv.fingerprint() + "."} {
+				if !strings.Contains(errOut.String(), want) {
+					t.Errorf("the prompt %q does not say %q", errOut.String(), want)
+				}
+			}
+			if _, err := control.WriteString(answer + "\n"); err != nil {
+				t.Fatal(err)
+			}
+			var code int
+			select {
+			case code = <-done:
+			case <-ctx.Done():
+				t.Fatalf("fleetctl did not end after the answer; stderr %q", errOut.String())
+			}
+			known := knownHostsFile(home)
+			if answer == "yes" {
+				if code != ExitOK || out.String() != "0acdd9bf...\t10.0.2.15\t-\n" || !strings.Contains(errOut.String(), "Permanently added '"+host+"' (ssh-ed25519)") {
+					t.Fatalf("answered yes: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+				}
+				checkKnownHosts(t, known, srv.knownHostsLine()+"\n")
+				return
+			}
+			if code != ExitError || !strings.HasSuffix(errOut.String(), prompt+"Host key verification failed.\n") {
+				t.Errorf("answered no: exit %d, stderr %q", code, errOut.String())
+			}
+			if _, err := os.Stat(known); !os.IsNotExist(err) {
+				t.Errorf("answered no, yet %s was written: %v", known, err)
+			}
+			if n := hits.Load(); n != 0 {
+				t.Errorf("answered no, yet fleetd got %d requests", n)
+			}
+		})
+	}
+}
