@@ -150,3 +150,78 @@ func waitDelivered(b *testing.B, delivered *atomic.Int64, want int64) {
 	}
 	b.Fatalf("agents saw %d schedule events, want %d", delivered.Load(), want)
 }
+
+// BenchmarkFailover10kUnits100Machines measures the reconcile that moves
+// the units of 10 lost machines (of 100; 10,000 units placed): by the
+// leader that placed them (warm: it has parsed the units and indexed them
+// before) and by a new leader (cold). It reports moves per second and
+// etcd requests per move.
+func BenchmarkFailover10kUnits100Machines(b *testing.B) {
+	const machines, units = 100, 10000
+	for _, warm := range []bool{true, false} {
+		name := "cold"
+		if warm {
+			name = "warm"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				srv := etcdtest.Start(b)
+				var requests atomic.Int64
+				cli := countingClient(b, srv.Endpoint, &requests)
+				reg := registry.New(cli, "")
+				lost := registerMachinesLosing(b, reg, cli, machines, 10)
+				submitUnits(b, reg, units)
+				eng := engine.New(reg, engine.Config{MachineID: "m000"})
+				if _, err := eng.Reconcile(context.Background(), loadView(b, reg), registry.Guard{}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := cli.Revoke(context.Background(), lost); err != nil {
+					b.Fatal(err)
+				}
+				view := loadView(b, reg)
+				if !warm {
+					eng = engine.New(reg, engine.Config{MachineID: "m001"})
+				}
+				requests.Store(0)
+				b.StartTimer()
+				start := time.Now()
+				plan, err := eng.Reconcile(context.Background(), view, registry.Guard{})
+				elapsed := time.Since(start)
+				b.StopTimer()
+				if err != nil || len(plan.Actions) < units/10 {
+					b.Fatalf("reconcile after the loss: %v, %d actions", err, len(plan.Actions))
+				}
+				b.ReportMetric(float64(len(plan.Actions))/elapsed.Seconds(), "moves/s")
+				b.ReportMetric(float64(requests.Load())/float64(len(plan.Actions)), "etcd-requests/move")
+				b.ReportMetric(float64(len(plan.Actions)), "moves")
+				b.ReportMetric(0, "ns/op")
+				srv.Stop()
+			}
+		})
+	}
+}
+
+// registerMachinesLosing registers n machines, the last lose of them
+// under a lease of their own, which it returns: revoking it loses them.
+func registerMachinesLosing(b *testing.B, reg *registry.Etcd, cli *clientv3.Client, n, lose int) clientv3.LeaseID {
+	kept, err := cli.Grant(context.Background(), 600)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lost, err := cli.Grant(context.Background(), 600)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for m := 0; m < n; m++ {
+		lease := kept.ID
+		if m >= n-lose {
+			lease = lost.ID
+		}
+		md := map[string]string{"region": []string{"eu", "us"}[m%2]}
+		if err := reg.RegisterMachine(context.Background(), registry.Machine{ID: fmt.Sprintf("m%03d", m), Metadata: md}, lease); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return lost.ID
+}
