@@ -24,10 +24,12 @@ test: lint unit-test race
 unit-test:
 	$(GO) test -count=1 ./...
 
-# Packages that start goroutines; the pure core does not.
+# Packages that start goroutines; the pure core does not, but one
+# Scheduler may serve several goroutines, which one test checks.
 RACE_PKGS ?= $(shell $(GO) list ./... | grep -E '/(fleetd|registry|agent|fleetctl|engine|api)(/|$$)' )
 race:
 	@if [ -n "$(RACE_PKGS)" ]; then $(GO) test -race -count=1 $(RACE_PKGS); else echo "race: no packages with goroutines yet"; fi
+	$(GO) test -race -count=1 -run 'TestSchedulerSharedBetweenGoroutines' ./scheduler/
 
 ## lint: gofmt, go vet, staticcheck
 lint: fmt vet staticcheck

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/fleetsim/fleet/unit"
@@ -90,4 +91,42 @@ func reuseHasUnit(s *Snapshot, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestSchedulerSharedBetweenGoroutines plans different snapshots on one
+// Scheduler from several goroutines at once (run under -race by make
+// test): each plan is the one a new Scheduler makes of its snapshot.
+func TestSchedulerSharedBetweenGoroutines(t *testing.T) {
+	snaps := []*Snapshot{workload(t, 50, 400, 1), workload(t, 50, 400, 2), workload(t, 60, 300, 3)}
+	want := make([]string, len(snaps))
+	for i, snap := range snaps {
+		plan, err := New().Plan(genClone(snap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = propPlanText(plan)
+	}
+	s := New()
+	errs := make(chan error, 4*len(snaps))
+	for g := 0; g < 4; g++ {
+		go func() {
+			for k := range snaps {
+				i := (g + k) % len(snaps)
+				plan, err := s.Plan(genClone(snaps[i]))
+				switch {
+				case err != nil:
+					errs <- err
+				case propPlanText(plan) != want[i]:
+					errs <- fmt.Errorf("goroutine %d, snapshot %d: the shared Scheduler planned otherwise", g, i)
+				default:
+					errs <- nil
+				}
+			}
+		}()
+	}
+	for range 4 * len(snaps) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
