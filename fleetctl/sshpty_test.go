@@ -36,7 +36,7 @@ func openPTY(t *testing.T) (control, terminal *os.File) {
 	}
 	terminal, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("no pseudo-terminals here: /dev/ptmx opens, its terminal does not: %v", err)
 	}
 	t.Cleanup(func() { terminal.Close() })
 	return control, terminal
