@@ -198,5 +198,5 @@ func (s *Scenario) livenessNote() string {
 	}
 	bound := s.Config.LivenessBound()
 	return fmt.Sprintf("not checked: the last operation settles at %v; plus the liveness bound (%v) is after run until %v",
-		fmtDuration(last), bound, fmtDuration(s.Until))
+		ShortDuration(last), bound, ShortDuration(s.Until))
 }

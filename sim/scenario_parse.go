@@ -253,7 +253,7 @@ func (p *parser) at(args []string) error {
 		return p.errorf("at %s: operations come after time 0, when the machines boot", args[0])
 	}
 	if t < p.lastAt {
-		return p.errorf("at %s comes before the at on line %d (%s): write at lines in time order", fmtDuration(t), p.lastAtLine, fmtDuration(p.lastAt))
+		return p.errorf("at %s comes before the at on line %d (%s): write at lines in time order", ShortDuration(t), p.lastAtLine, ShortDuration(p.lastAt))
 	}
 	spec := findOpSpec(args[1])
 	if spec == nil {
@@ -261,7 +261,7 @@ func (p *parser) at(args []string) error {
 	}
 	ops, err := p.operation(spec, args[2:])
 	if err != nil {
-		return p.errorf("at %s %s: %w", fmtDuration(t), spec.verb, err)
+		return p.errorf("at %s %s: %w", ShortDuration(t), spec.verb, err)
 	}
 	for _, op := range ops {
 		p.s.ops = append(p.s.ops, scOp{at: t, verb: spec.verb, op: op, line: p.line})
@@ -336,7 +336,7 @@ func (p *parser) run(args []string) error {
 		return p.errorf("run until %s: want a time after 0", args[1])
 	}
 	if t < p.lastAt {
-		return p.errorf("run until %s ends before the at on line %d (%s)", fmtDuration(t), p.lastAtLine, fmtDuration(p.lastAt))
+		return p.errorf("run until %s ends before the at on line %d (%s)", ShortDuration(t), p.lastAtLine, ShortDuration(p.lastAt))
 	}
 	p.sawRun, p.s.Until = true, t
 	return nil

@@ -134,8 +134,9 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// fmtDuration writes a duration the short way: 1m, not 1m0s.
-func fmtDuration(d time.Duration) string {
+// ShortDuration writes d so that time.ParseDuration reads it back, the
+// short way: 20m, 1h, 1h30m, 2.5s (not 20m0s).
+func ShortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
@@ -267,7 +268,7 @@ func (k *configKey) set(c *Config, v string) error {
 // text writes the key's value in c, and whether it differs from d.
 func (k *configKey) text(c, d *Config) (string, bool) {
 	if k.dur != nil {
-		return fmtDuration(*k.dur(c)), *k.dur(c) != *k.dur(d)
+		return ShortDuration(*k.dur(c)), *k.dur(c) != *k.dur(d)
 	}
 	if k.prob {
 		return fmtPercent(*k.num(c)), *k.num(c) != *k.num(d)
@@ -359,7 +360,7 @@ func parseSlow(op *Op, args []string) error {
 	return err
 }
 
-func slowText(op *Op) string { return "+" + fmtDuration(op.Extra) + " for " + fmtDuration(op.For) }
+func slowText(op *Op) string { return "+" + ShortDuration(op.Extra) + " for " + ShortDuration(op.For) }
 
 func parseLoss(op *Op, args []string) error {
 	if len(args) == 0 {
@@ -374,7 +375,7 @@ func parseLoss(op *Op, args []string) error {
 	return err
 }
 
-func lossText(op *Op) string { return fmtPercent(op.Rate) + " for " + fmtDuration(op.For) }
+func lossText(op *Op) string { return fmtPercent(op.Rate) + " for " + ShortDuration(op.For) }
 
 func parseSkew(op *Op, args []string) error {
 	if len(args) != 1 {
@@ -440,7 +441,7 @@ func (s *Scenario) String() string {
 		b.WriteString("\n")
 	}
 	for _, o := range s.ops {
-		words := []string{"at", fmtDuration(o.at), o.verb}
+		words := []string{"at", ShortDuration(o.at), o.verb}
 		if target := o.op.Machine + o.op.Unit; target != "" {
 			words = append(words, target)
 		}
@@ -449,7 +450,7 @@ func (s *Scenario) String() string {
 		}
 		b.WriteString(strings.Join(words, " ") + "\n")
 	}
-	b.WriteString("run until " + fmtDuration(s.Until) + "\n")
+	b.WriteString("run until " + ShortDuration(s.Until) + "\n")
 	for i := range s.asserts {
 		b.WriteString(s.asserts[i].String() + "\n")
 	}

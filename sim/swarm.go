@@ -138,7 +138,7 @@ func (g *swarmGen) addFaults(n int, until time.Duration) {
 }
 
 func (g *swarmGen) at(t time.Duration, format string, args ...any) {
-	g.ops = append(g.ops, "at "+fmtDuration(t)+" "+fmt.Sprintf(format, args...))
+	g.ops = append(g.ops, "at "+ShortDuration(t)+" "+fmt.Sprintf(format, args...))
 	g.lastAt = max(g.lastAt, t)
 }
 
@@ -181,10 +181,10 @@ func (g *swarmGen) operation(t time.Duration) {
 		g.at(t, "kill-leader")
 	case 6:
 		g.windowTo = max(g.windowTo, t+window)
-		g.at(t, "registry-slow +%s for %s", g.pick([]string{"200ms", "1s", "3s", "12s"}), fmtDuration(window))
+		g.at(t, "registry-slow +%s for %s", g.pick([]string{"200ms", "1s", "3s", "12s"}), ShortDuration(window))
 	case 7:
 		g.windowTo = max(g.windowTo, t+window)
-		g.at(t, "lose-heartbeats %s %s for %s", m, g.pick([]string{"30%", "50%", "80%", "100%"}), fmtDuration(window))
+		g.at(t, "lose-heartbeats %s %s for %s", m, g.pick([]string{"30%", "50%", "80%", "100%"}), ShortDuration(window))
 	case 8:
 		g.skewed[m] = true
 		g.at(t, "skew %s %s", m, g.pick([]string{"-20%", "10%", "50%", "250%"}))
@@ -251,7 +251,7 @@ func (g *swarmGen) scenario(name string, seed uint64, until time.Duration) *Scen
 		b.WriteString(o + "\n")
 	}
 	until = max(until, end+2*DefaultConfig().LivenessBound())
-	fmt.Fprintf(&b, "run until %s\nassert violations == 0\nassert liveness checked\n", fmtDuration(until))
+	fmt.Fprintf(&b, "run until %s\nassert violations == 0\nassert liveness checked\n", ShortDuration(until))
 	s, err := ParseScenario(name, strings.NewReader(b.String()))
 	if err != nil {
 		panic(fmt.Sprintf("sim: the swarm generator wrote a bad scenario: %v\n%s", err, b.String()))

@@ -272,25 +272,12 @@ func (o *options) replay(seed uint64) string {
 			return
 		case f.Value.Type() == "duration":
 			if d, err := time.ParseDuration(v); err == nil {
-				v = shortDuration(d)
+				v = sim.ShortDuration(d)
 			}
 		}
 		parts = append(parts, "--"+f.Name, shellQuote(v))
 	})
 	return strings.Join(parts, " ")
-}
-
-// shortDuration prints d so that time.ParseDuration reads it back: 20m,
-// 1h, 1h30m, 2.5s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

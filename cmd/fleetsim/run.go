@@ -156,7 +156,7 @@ func prepareWorkload(o *options) (*job, error) {
 	}
 	j := &job{world: w, until: o.duration}
 	if o.kill > 0 {
-		j.killNote = fmt.Sprintf("%s at %s", o.flags.Lookup("kill").Value.String(), shortDuration(o.killAt))
+		j.killNote = fmt.Sprintf("%s at %s", o.flags.Lookup("kill").Value.String(), sim.ShortDuration(o.killAt))
 	}
 	return j, nil
 }

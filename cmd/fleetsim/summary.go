@@ -112,7 +112,7 @@ func newSummary(o *options, j *job, r *sim.Result, m measure, asserts []error) *
 
 // configMap is the Config in force, as the flags would write it.
 func configMap(c sim.Config) map[string]string {
-	d := shortDuration
+	d := sim.ShortDuration
 	f := func(v float64) string { return fmt.Sprint(v) }
 	return map[string]string{
 		"agent-ttl": d(c.AgentTTL), "heartbeat": d(c.HeartbeatInterval), "reconcile": d(c.EngineInterval),
