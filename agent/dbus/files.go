@@ -29,6 +29,18 @@ func dropInDir(dir, name string) (string, error) {
 	return p + ".d", nil
 }
 
+// portPaths returns unit name's drop-in directory among the unit files,
+// and the link to it in systemd's runtime directory.
+func (s *Systemd) portPaths(name string) (dir, link string, err error) {
+	if dir, err = dropInDir(s.unitsDir, name); err != nil {
+		return "", "", err
+	}
+	if link, err = dropInDir(s.runtimeDir, name); err != nil {
+		return "", "", err
+	}
+	return dir, link, nil
+}
+
 // portDropIn is the content of the port drop-in.
 func portDropIn(port uint16) string {
 	return "[Service]\nEnvironment=" + portVar + "=" + strconv.Itoa(int(port)) + "\n"
@@ -76,11 +88,7 @@ func (s *Systemd) installPort(name string, port uint16) error {
 	if port == 0 {
 		return s.removePort(name)
 	}
-	dir, err := dropInDir(s.unitsDir, name)
-	if err != nil {
-		return err
-	}
-	link, err := dropInDir(s.runtimeDir, name)
+	dir, link, err := s.portPaths(name)
 	if err != nil {
 		return err
 	}
@@ -106,11 +114,7 @@ func (s *Systemd) installPort(name string, port uint16) error {
 
 // removePort removes the port link and drop-in directory of unit name.
 func (s *Systemd) removePort(name string) error {
-	dir, err := dropInDir(s.unitsDir, name)
-	if err != nil {
-		return err
-	}
-	link, err := dropInDir(s.runtimeDir, name)
+	dir, link, err := s.portPaths(name)
 	if err != nil {
 		return err
 	}

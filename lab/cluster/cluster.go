@@ -154,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	for i := 1; i <= cfg.Machines; i++ {
 		c.machines = append(c.machines, c.newMachine(i))
 	}
-	if err := c.bootAll(ctx, c.machines); err != nil {
+	if err := eachMachine(c.machines, func(m *Machine) error { return m.Boot(ctx) }); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
 	if err := c.WaitMachines(ctx, cfg.Machines); err != nil {
@@ -191,15 +191,16 @@ func (c *Cluster) prepare() error {
 	return nil
 }
 
-// bootAll boots ms in parallel and returns their errors joined.
-func (c *Cluster) bootAll(ctx context.Context, ms []*Machine) error {
+// eachMachine runs f on every machine of ms in parallel and returns
+// their errors joined.
+func eachMachine(ms []*Machine, f func(*Machine) error) error {
 	errs := make([]error, len(ms))
 	var wg sync.WaitGroup
 	for i, m := range ms {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = m.Boot(ctx)
+			errs[i] = f(m)
 		}()
 	}
 	wg.Wait()
@@ -261,8 +262,7 @@ func (c *Cluster) Endpoint() string {
 // Close ends every machine at once (SIGKILL to each systemd, in
 // parallel: the lab is going away), removes their cgroups and work
 // directories, the veths, the bridge, the machines' disks and the state
-// file. Calling it again does
-// nothing.
+// file. Calling it again does nothing.
 func (c *Cluster) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -272,17 +272,7 @@ func (c *Cluster) Close() error {
 	c.closed = true
 	ms := append([]*Machine(nil), c.machines...)
 	c.mu.Unlock()
-	errs := make([]error, len(ms))
-	var wg sync.WaitGroup
-	for i, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = m.shutdown()
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errors.Join(errs...), c.teardownHost())
+	return errors.Join(eachMachine(ms, (*Machine).shutdown), c.teardownHost())
 }
 
 func (c *Cluster) isClosed() bool {
