@@ -1,9 +1,11 @@
-// Package engine is fleetd's leader loop: one engine among all fleetd
-// instances wins an etcd election, keeps a copy of the cluster current
-// from a watch, and at every change (or every reconcile interval) runs the
-// pure scheduler over it and commits the plan in transactions guarded by
-// its leadership. The decisions are the scheduler's; this package only
-// moves data between etcd and it.
+// Package engine is fleetd's leader loop, a thin driver: one engine among
+// all fleetd instances wins an etcd election, keeps a copy of the cluster
+// current from a watch, and hands every view and every tick to the pure
+// leader step (engine/leader), carrying out what it asks: bodies read,
+// plans committed in transactions guarded by the leadership and by the
+// revision they were planned from. Every decision is the step's and the
+// scheduler's, the same ones the simulator runs; this package only moves
+// data between etcd and them.
 package engine
 
 import (
@@ -15,10 +17,10 @@ import (
 
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/internal/ctxtime"
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/scheduler"
-	"github.com/fleetsim/fleet/unit"
 )
 
 // Config sets an engine's identity and timings.
@@ -29,26 +31,17 @@ type Config struct {
 	Logf      func(format string, args ...any)
 }
 
-// Engine is one fleetd's engine. New does no I/O; Run does the work.
+// Engine is one fleetd's engine: the driver of a leader step
+// (engine/leader), which makes every decision. New does no I/O; Run does
+// the work.
 type Engine struct {
-	reg   *registry.Etcd
-	cfg   Config
-	sched *scheduler.Scheduler
+	reg *registry.Etcd
+	cfg Config
 
-	mu       sync.Mutex
-	reqs     map[reqKey]unit.Requirements
-	invalid  map[reqKey]*invalidUnitError // units whose [X-Fleet] does not parse
+	mu       sync.Mutex // guards the step and what other goroutines read
+	step     *leader.Leader
 	lastPlan *scheduler.Plan
 	leading  bool
-	// committed is the revision of this engine's last commit: it plans
-	// again only from a view that has caught up with it, or it would
-	// place again what it has just placed.
-	committed int64
-}
-
-type reqKey struct {
-	name string
-	hash unit.Hash
 }
 
 // New returns an engine over reg.
@@ -62,7 +55,7 @@ func New(reg *registry.Etcd, cfg Config) *Engine {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Engine{reg: reg, cfg: cfg, sched: scheduler.New(), reqs: map[reqKey]unit.Requirements{}, invalid: map[reqKey]*invalidUnitError{}}
+	return &Engine{reg: reg, cfg: cfg, step: leader.New(nil)}
 }
 
 // Leading reports whether this engine leads now.
@@ -147,20 +140,21 @@ func campaign(ctx context.Context, el *concurrency.Election, id string) error {
 	}
 }
 
-func (e *Engine) committedRev() int64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.committed
-}
-
+// setLeading tells the step the leadership was won or lost.
 func (e *Engine) setLeading(v bool) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.leading = v
-	e.mu.Unlock()
+	if v {
+		e.step.Elected()
+	} else {
+		e.step.Deposed()
+	}
 }
 
-// lead keeps the cluster copy current and reconciles on every change and
-// every interval, until ctx ends or the watch cannot be resumed.
+// lead keeps the cluster copy current and hands every new view, and
+// every tick, to the step, carrying out what it asks, until ctx ends or
+// the watch cannot be resumed.
 func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 	c, err := e.reg.LoadCluster(ctx)
 	if err != nil {
@@ -170,17 +164,22 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 	go func() { watchErr <- e.reg.FollowCluster(ctx, c) }()
 	tick := time.NewTicker(e.cfg.Interval)
 	defer tick.Stop()
+	seen := int64(-1)
 	for {
-		if v := c.View(); v.Rev >= e.committedRev() {
-			_, err := e.Reconcile(ctx, v, guard)
-			switch {
-			case err == nil, errors.Is(err, registry.ErrStale):
-				// Stale: the watch brings the change, and a new plan.
-			case errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil:
-				return err
-			default:
-				e.cfg.Logf("engine: reconcile: %v", err)
-			}
+		if v := c.View(); v.Rev != seen {
+			seen = v.Rev
+			e.mu.Lock()
+			e.step.Observe(toView(v))
+			e.mu.Unlock()
+		}
+		_, err := e.drive(ctx, guard)
+		switch {
+		case err == nil, errors.Is(err, registry.ErrStale):
+			// Stale: the watch brings the change, and a new plan.
+		case errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil:
+			return err
+		default:
+			e.cfg.Logf("engine: reconcile: %v", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -189,6 +188,9 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 			return err
 		case <-c.Changed():
 		case <-tick.C:
+			e.mu.Lock()
+			e.step.Tick()
+			e.mu.Unlock()
 		}
 	}
 }

@@ -5,205 +5,146 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
 )
 
-// Reconcile plans over view and commits the plan under guard. Besides the
-// plan's actions it refreshes placements whose unit's hash or desired
-// state changed, which is what the agents watch.
-func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard registry.Guard) (*scheduler.Plan, error) {
-	snap, jobs, err := e.snapshot(ctx, view)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := e.sched.Plan(snap)
-	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
-	}
-	e.mu.Lock()
-	e.lastPlan = plan
-	e.mu.Unlock()
-	changes := Changes(plan, view.Schedule, jobs)
-	if len(changes) == 0 {
-		return plan, nil
-	}
-	guard.Since = view.Rev
-	rev, err := e.reg.Commit(ctx, guard, changes)
-	if err != nil {
-		return plan, err
-	}
-	e.mu.Lock()
-	e.committed = rev
-	e.mu.Unlock()
-	return plan, nil
-}
-
-// snapshot builds the scheduler's input from a view, reading the bodies
-// of units whose requirements it has not parsed yet.
-func (e *Engine) snapshot(ctx context.Context, v registry.View) (*scheduler.Snapshot, map[string]registry.Job, error) {
-	snap := &scheduler.Snapshot{}
-	for _, m := range v.Machines {
-		snap.Machines = append(snap.Machines, scheduler.Machine{ID: m.ID, IP: m.PublicIP, Metadata: m.Metadata, Alive: true})
-	}
-	jobs := make(map[string]registry.Job, len(v.Jobs))
-	if err := e.prefetch(ctx, v.Jobs); err != nil {
-		return nil, nil, err
-	}
-	invalid := map[string]bool{}
-	for _, j := range v.Jobs {
-		req, err := e.requirements(ctx, j)
-		var bad *invalidUnitError
-		switch {
-		case errors.As(err, &bad):
-			// A unit whose [X-Fleet] does not parse (written without the
-			// API's checks) is left out, with its placements: it must not
-			// stop every other unit from being scheduled.
-			invalid[j.Name] = true
-			e.warnInvalid(j, bad)
-			continue
-		case err != nil:
-			return nil, nil, err
-		}
-		jobs[j.Name] = j
-		snap.Units = append(snap.Units, scheduler.Unit{Name: j.Name, Desired: j.Desired, Req: req})
-	}
-	for _, p := range v.Schedule {
-		if !invalid[p.Unit] {
-			snap.Placements = append(snap.Placements, scheduler.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port})
-		}
-	}
-	return snap, jobs, nil
-}
-
-// invalidUnitError is a unit whose [X-Fleet] section does not parse.
-type invalidUnitError struct {
-	unit   string
-	err    error
-	logged bool
-}
-
-func (e *invalidUnitError) Error() string { return fmt.Sprintf("engine: unit %s: %v", e.unit, e.err) }
-func (e *invalidUnitError) Unwrap() error { return e.err }
-
-// warnInvalid logs an invalid unit once per content hash.
-func (e *Engine) warnInvalid(j registry.Job, err *invalidUnitError) {
-	e.mu.Lock()
-	first := !err.logged
-	err.logged = true
-	e.mu.Unlock()
-	if first {
-		e.cfg.Logf("%v; the unit is not scheduled", err)
-	}
-}
-
 // bulkBodies is how many unknown bodies make one read of all bodies
 // cheaper than reading them one by one.
 const bulkBodies = 16
 
-// prefetch parses the requirements of new units from one read of every
-// body when many are new (a fresh leader, a big submit).
-func (e *Engine) prefetch(ctx context.Context, jobs []registry.Job) error {
+// Reconcile gives the step view (leading under guard, taking the
+// leadership if the step did not hold it) and carries out what it asks
+// until it waits: bodies read, plans committed. It returns the last plan
+// made, and ErrStale or ErrNotLeader when a commit was refused.
+func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard registry.Guard) (*scheduler.Plan, error) {
 	e.mu.Lock()
-	missing := 0
-	for _, j := range jobs {
-		if _, ok := e.reqs[reqKey{j.Name, j.Hash}]; !ok {
-			missing++
+	if !e.step.Leading() {
+		e.step.Elected()
+	}
+	e.step.Observe(toView(view))
+	e.mu.Unlock()
+	return e.drive(ctx, guard)
+}
+
+// drive carries out the step's Ready until it has nothing to ask.
+func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Plan, error) {
+	var last *scheduler.Plan
+	for {
+		e.mu.Lock()
+		r := e.step.Ready()
+		e.lastPlan = e.step.LastPlan()
+		e.mu.Unlock()
+		for _, bad := range r.Invalid {
+			e.cfg.Logf("engine: %v; the unit is not scheduled", bad)
+		}
+		if r.Err != nil {
+			e.cfg.Logf("engine: %v", r.Err)
+		}
+		if r.Plan != nil {
+			last = r.Plan
+		}
+		switch {
+		case len(r.Bodies) > 0:
+			bodies, err := e.readBodies(ctx, r.Bodies)
+			if err != nil {
+				return last, err
+			}
+			e.mu.Lock()
+			e.step.AddBodies(bodies)
+			e.mu.Unlock()
+		case r.Commit != nil:
+			if err := e.commit(ctx, guard, r.Commit); err != nil {
+				return last, err
+			}
+		default:
+			return last, nil
 		}
 	}
-	e.mu.Unlock()
-	if missing < bulkBodies {
-		return nil
-	}
-	files, err := e.reg.Files(ctx)
-	if err != nil {
-		return fmt.Errorf("engine: %w", err)
+}
+
+// commit writes c under guard and reports the outcome to the step.
+func (e *Engine) commit(ctx context.Context, guard registry.Guard, c *leader.Commit) error {
+	guard.Since = c.Since
+	rev, err := e.reg.Commit(ctx, guard, toChanges(c.Changes))
+	o := leader.Applied
+	switch {
+	case err == nil:
+	case errors.Is(err, registry.ErrStale):
+		o = leader.Stale
+	case errors.Is(err, registry.ErrNotLeader):
+		o = leader.NotLeader
+	default:
+		o = leader.Failed
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, j := range jobs {
-		f, ok := files[j.Hash]
-		if k := (reqKey{j.Name, j.Hash}); ok {
-			if _, known := e.reqs[k]; !known {
-				if req, _, err := unit.ParseRequirements(j.Name, f.Options); err == nil {
-					e.reqs[k] = req
-				} // an invalid unit is reported by requirements, one by one
+	e.step.Committed(o, rev)
+	e.mu.Unlock()
+	return err
+}
 
+// readBodies reads the bodies the step asked for: one by one when few,
+// all in one request when many (a fresh leader, a big submit). A body
+// that is missing or does not decode is handed back as such: its units
+// are left out, the others planned.
+func (e *Engine) readBodies(ctx context.Context, hashes []unit.Hash) ([]leader.Body, error) {
+	out := make([]leader.Body, 0, len(hashes))
+	if len(hashes) >= bulkBodies {
+		files, err := e.reg.Files(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		for _, h := range hashes {
+			if f, ok := files[h]; ok {
+				out = append(out, leader.Body{Hash: h, Options: f.Options})
+			} else {
+				out = append(out, leader.Body{Hash: h, Err: fmt.Errorf("%w: unit body %s", registry.ErrNotFound, h.Short())})
 			}
 		}
+		return out, nil
 	}
-	return nil
+	for _, h := range hashes {
+		f, err := e.reg.File(ctx, h)
+		switch {
+		case err == nil:
+			out = append(out, leader.Body{Hash: h, Options: f.Options})
+		case errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrCorrupt):
+			out = append(out, leader.Body{Hash: h, Err: err})
+		default:
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+	}
+	return out, nil
 }
 
-func (e *Engine) requirements(ctx context.Context, j registry.Job) (unit.Requirements, error) {
-	k := reqKey{j.Name, j.Hash}
-	e.mu.Lock()
-	req, ok := e.reqs[k]
-	bad := e.invalid[k]
-	e.mu.Unlock()
-	if ok {
-		return req, nil
+// toView turns the registry's view into the step's.
+func toView(v registry.View) leader.View {
+	out := leader.View{
+		Rev:      v.Rev,
+		Jobs:     make([]leader.Job, len(v.Jobs)),
+		Machines: make([]leader.Machine, len(v.Machines)),
+		Schedule: make([]leader.Placement, len(v.Schedule)),
 	}
-	if bad != nil {
-		return req, bad
+	for i, j := range v.Jobs {
+		out.Jobs[i] = leader.Job{Name: j.Name, Hash: j.Hash, Desired: j.Desired}
 	}
-	f, err := e.reg.File(ctx, j.Hash)
-	if err != nil {
-		return req, fmt.Errorf("engine: unit %s: %w", j.Name, err)
+	for i, m := range v.Machines {
+		out.Machines[i] = leader.Machine{ID: m.ID, Metadata: m.Metadata}
 	}
-	req, _, err = unit.ParseRequirements(j.Name, f.Options)
-	if err != nil {
-		bad := &invalidUnitError{unit: j.Name, err: err}
-		e.mu.Lock()
-		e.invalid[k] = bad
-		e.mu.Unlock()
-		return req, bad
+	for i, p := range v.Schedule {
+		out.Schedule[i] = leader.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port, Hash: p.Hash, Desired: p.Desired}
 	}
-	e.mu.Lock()
-	e.reqs[k] = req
-	e.mu.Unlock()
-	return req, nil
+	return out
 }
 
-// Changes turns a plan into schedule writes, and refreshes the hash and
-// desired state copied into placements the plan leaves in place. There is
-// at most one write per (unit, machine), the last decided: etcd refuses a
-// transaction that touches a key twice.
-func Changes(plan *scheduler.Plan, current []registry.Placement, jobs map[string]registry.Job) []registry.Change {
-	var (
-		out []registry.Change
-		at  = map[[2]string]int{}
-	)
-	set := func(c registry.Change) {
-		k := [2]string{c.Unit, c.Machine}
-		if i, ok := at[k]; ok {
-			out[i] = c
-			return
-		}
-		at[k] = len(out)
-		out = append(out, c)
-	}
-	put := func(u, m string, port uint16) {
-		j := jobs[u]
-		set(registry.Change{Placement: registry.Placement{Unit: u, Machine: m, Port: port, Hash: j.Hash, Desired: j.Desired}})
-	}
-	for _, a := range plan.Actions {
-		if a.Kind == scheduler.Unschedule || a.Kind == scheduler.Move {
-			set(registry.Change{Delete: true, Placement: registry.Placement{Unit: a.Unit, Machine: a.From}})
-		}
-		if a.Kind != scheduler.Unschedule {
-			put(a.Unit, a.To, a.Port)
-		}
-	}
-	for _, p := range current {
-		j, ok := jobs[p.Unit]
-		if _, touched := at[[2]string{p.Unit, p.Machine}]; !ok || touched {
-			continue
-		}
-		if p.Hash != j.Hash || p.Desired != j.Desired {
-			put(p.Unit, p.Machine, p.Port)
-		}
+// toChanges turns the step's writes into the registry's.
+func toChanges(cs []leader.Change) []registry.Change {
+	out := make([]registry.Change, len(cs))
+	for i, c := range cs {
+		p := c.Placement
+		out[i] = registry.Change{Delete: c.Delete, Placement: registry.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port, Hash: p.Hash, Desired: p.Desired}}
 	}
 	return out
 }

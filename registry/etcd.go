@@ -153,7 +153,7 @@ func (r *Etcd) File(ctx context.Context, h unit.Hash) (*unit.File, error) {
 	}
 	var b bodyJSON
 	if err := json.Unmarshal(resp.Kvs[0].Value, &b); err != nil {
-		return nil, fmt.Errorf("registry: body %s: corrupt record: %w", h.Short(), err)
+		return nil, fmt.Errorf("%w: body %s: %w", ErrCorrupt, h.Short(), err)
 	}
 	return &unit.File{Options: b.Options}, nil
 }
