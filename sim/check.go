@@ -12,15 +12,14 @@ import (
 // The checks here are written apart from the scheduler, by brute force
 // over the registry, so that they judge it rather than repeat it.
 
-// checkPlanTargets: no plan puts a unit on a machine the snapshot it was
-// made from knew to be dead.
-func (w *World) checkPlanTargets(snap *scheduler.Snapshot, plan *scheduler.Plan) {
-	alive := make(map[string]bool, len(snap.Machines))
-	for _, m := range snap.Machines {
-		alive[m.ID] = m.Alive
-	}
-	for _, a := range plan.Actions {
-		if a.Kind != scheduler.Unschedule && !alive[a.To] {
+// checkPlanTargets: no plan puts a unit on a machine whose record was
+// gone from the view it was made from.
+func (w *World) checkPlanTargets(actions []scheduler.Action) {
+	for _, a := range actions {
+		if a.Kind == scheduler.Unschedule {
+			continue
+		}
+		if m, ok := w.mpos[a.To]; !ok || !w.reg.registered[m] {
 			w.violate("safety", fmt.Sprintf("plan puts %s on %s, which it knew dead", a.Unit, a.To))
 		}
 	}

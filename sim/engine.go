@@ -1,41 +1,30 @@
 package sim
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
-	"github.com/fleetsim/fleet/scheduler"
+	"github.com/fleetsim/fleet/engine/leader"
+	"github.com/fleetsim/fleet/unit"
 )
 
-// engineState is what the engines hold between ticks.
-type engineState struct {
-	believer []bool // machines whose engine believes it leads
-	planRev  uint64 // registry revision of the last plan
-	planKey  uint64 // alive-set fingerprint of the last plan
-	planned  bool
-	inflight bool // a commit is on its way: plan again only once it has landed
-	snap     scheduler.Snapshot
-	lastPlan *scheduler.Plan
-}
+// The engines here are drivers of the real leader step (engine/leader),
+// as fleetd's engine is: the simulator reads views from its registry,
+// hands over bodies, carries commits with a latency, applies them under
+// the same guards etcd does and reports the outcome. Every decision is
+// the step's.
 
-// believes records whether machine i's engine thinks it leads.
-func (e *engineState) believes(i int32, yes bool) {
-	for int(i) >= len(e.believer) {
-		e.believer = append(e.believer, false)
-	}
-	e.believer[i] = yes
-}
-
-func (e *engineState) leads(i int32) bool { return int(i) < len(e.believer) && e.believer[i] }
-
-// commit is a plan on its way from a leader to the registry, with the
-// leadership term it was made in (an etcd transaction guarded by the
-// election key's revision: a later term of the same machine is another key).
+// commit is a plan's writes on their way from a leader to the registry,
+// with the leadership term it was made in (an etcd transaction guarded by
+// the election key's revision: a later term of the same machine is
+// another key) and the revision it was planned from.
 type commit struct {
 	from    int32
+	inc     uint32 // the incarnation of the machine that sent it
 	term    uint64
-	rev     uint64 // registry revision the plan was made from
-	actions []scheduler.Action
+	since   int64
+	changes []leader.Change
 }
 
 // leaseCheck runs when the leader lease may have expired: if it has, the
@@ -65,8 +54,12 @@ func (w *World) leaseCheck() {
 	w.reg.term++
 	w.reg.writes++
 	w.stats.elections++
-	w.engine.believes(best, true)
-	w.engine.planned, w.engine.inflight = false, false // a new leader reads everything afresh
+	m := w.machines[best]
+	if m.leader == nil {
+		m.leader = leader.New(nil) // a fleetd's engine, with its own caches
+	}
+	m.leader.Elected()
+	m.viewRev = -1 // a new leader reads everything afresh
 	w.schedule(bestAt-w.now, evEngineTick, best, 0)
 	w.schedule(w.reg.leaderUntil-w.now, evLeaseCheck, -1, 0)
 }
@@ -78,20 +71,22 @@ func (w *World) nextTick(m *machine) time.Duration {
 	return m.phase + k*iv
 }
 
-// engineTick is a leading engine's reconcile: renew the lease, and plan
-// when the cluster changed since the last plan.
+// engineTick is a leading engine's tick: renew the lease, read the view
+// if it changed, and carry out what the step asks.
 func (w *World) engineTick(i int32) {
 	m := w.machines[i]
-	if !m.up || !w.engine.leads(i) {
+	if !m.up || m.leader == nil || !m.leader.Leading() {
 		return
 	}
 	if !m.cut {
 		if w.reg.leader != i {
-			w.engine.believes(i, false) // deposed: it reads who leads now
+			m.leader.Deposed() // its session ended: it reads who leads now
 			return
 		}
 		w.schedule(w.latency(), evRenewArrive, i, 0)
-		w.maybePlan(i)
+		m.leader.Tick()
+		w.observe(m)
+		w.drive(i)
 	}
 	w.schedule(m.scaled(w.cfg.EngineInterval), evEngineTick, i, 0)
 }
@@ -103,155 +98,107 @@ func (w *World) renewArrive(i int32) {
 	}
 }
 
-// maybePlan plans when units or the alive set changed since the last plan.
-func (w *World) maybePlan(i int32) {
-	if w.engine.inflight {
-		return // planning now would not see the commit on its way
-	}
-	key := w.aliveKey()
-	if w.engine.planned && w.engine.planRev == w.reg.rev && w.engine.planKey == key {
+// observe hands m's leader the registry's view when it changed since the
+// last one it was given.
+func (w *World) observe(m *machine) {
+	w.reg.expire(w.now)
+	if m.viewRev == w.reg.rev {
 		return
 	}
-	w.engine.planned, w.engine.planRev, w.engine.planKey = true, w.reg.rev, key
-	snap := w.snapshot()
-	plan, err := w.sched.Plan(snap)
-	w.stats.schedulerCalls++
-	if err != nil {
-		w.violate("engine", "scheduler refused the snapshot: "+err.Error())
-		return
-	}
-	w.engine.lastPlan = plan
-	w.checkPlanTargets(snap, plan)
-	if len(plan.Actions) == 0 {
-		return
-	}
-	w.commits = append(w.commits, commit{from: i, term: w.reg.term, rev: w.reg.rev, actions: plan.Actions})
-	w.engine.inflight = true
-	w.schedule(w.latency(), evCommitArrive, i, int32(len(w.commits)-1))
+	m.viewRev = w.reg.rev
+	m.leader.Observe(w.view())
 }
 
-// aliveKey fingerprints the set of machines holding a lease.
-func (w *World) aliveKey() uint64 {
-	h := uint64(fnvOffset)
-	for i := range w.machines {
-		if w.reg.alive(int32(i), w.now) {
-			h = (h ^ uint64(i)) * fnvPrime
+// drive carries out what machine i's leader step asks until it waits.
+func (w *World) drive(i int32) {
+	m := w.machines[i]
+	for {
+		r := m.leader.Ready()
+		if r.Plan != nil || r.Err != nil {
+			w.stats.schedulerCalls++
+			w.lastPlan = r.Plan
+		}
+		if r.Err != nil {
+			w.violate("engine", "scheduler refused the view: "+r.Err.Error())
+		}
+		if r.Plan != nil {
+			w.checkPlanTargets(r.Plan.Actions)
+		}
+		switch {
+		case len(r.Bodies) > 0:
+			m.leader.AddBodies(w.bodies(r.Bodies))
+		case r.Commit != nil:
+			w.commits = append(w.commits, commit{from: i, inc: m.inc, term: w.reg.term, since: r.Commit.Since, changes: r.Commit.Changes})
+			w.schedule(w.latency(), evCommitArrive, i, int32(len(w.commits)-1))
+			return
+		default:
+			return
 		}
 	}
-	return h
 }
 
-// snapshot builds the scheduler's input from the registry.
-func (w *World) snapshot() *scheduler.Snapshot {
-	s := &w.engine.snap
-	s.Machines = s.Machines[:0]
-	for i, m := range w.machines {
-		s.Machines = append(s.Machines, scheduler.Machine{ID: m.id, Metadata: m.meta, Alive: w.reg.alive(int32(i), w.now)})
-	}
-	s.Units = s.Units[:0]
-	for _, i := range w.unitsByName() { // sorted, so the scheduler need not sort
-		if u := w.units[i]; !u.removed {
-			s.Units = append(s.Units, scheduler.Unit{Name: u.name, Desired: u.desired, Req: u.req})
-		}
-	}
-	s.Placements = w.placementsByUnit(s.Placements[:0])
-	return s
-}
-
-// placementsByUnit lists the registry's placements in unit-name order
-// (machines in order within a unit), by a counting sort over unit
-// positions: the scheduler then walks them beside the units.
-func (w *World) placementsByUnit(out []scheduler.Placement) []scheduler.Placement {
-	n := len(w.units)
-	if cap(w.placeStart) < n+1 {
-		w.placeStart = make([]int32, n+1)
-	}
-	start := w.placeStart[:n+1]
-	clear(start)
-	total := 0
-	for _, es := range w.reg.sched {
-		for _, e := range es {
-			start[e.u+1]++
-			total++
-		}
-	}
-	for i := 1; i <= n; i++ {
-		start[i] += start[i-1]
-	}
-	if cap(w.placeBuf) < total {
-		w.placeBuf = make([]placed, total)
-	}
-	buf := w.placeBuf[:total]
-	for m, es := range w.reg.sched {
-		for _, e := range es {
-			buf[start[e.u]] = placed{m: int32(m), port: e.port}
-			start[e.u]++
-		}
-	}
-	// start[u] now ends unit u's run; runs begin where the previous ended.
-	for _, u := range w.unitsByName() {
-		from := int32(0)
-		if u > 0 {
-			from = start[u-1]
-		}
-		for _, pl := range buf[from:start[u]] {
-			out = append(out, scheduler.Placement{Unit: w.units[u].name, Machine: w.machines[pl.m].id, Port: pl.port})
+// bodies answers a leader's request for unit bodies.
+func (w *World) bodies(hs []unit.Hash) []leader.Body {
+	out := make([]leader.Body, len(hs))
+	for k, h := range hs {
+		out[k].Hash = h
+		if u, ok := w.byHash[h]; ok {
+			out[k].Options = w.units[u].opts
+		} else {
+			out[k].Err = fmt.Errorf("sim: no unit body %s", h.Short())
 		}
 	}
 	return out
 }
 
-// placed is one placement of a unit during placementsByUnit.
-type placed struct {
-	m    int32
-	port uint16
-}
-
-// commitArrive applies a plan at the registry if its sender still holds
+// commitArrive applies a commit at the registry if its sender still holds
 // the leader lease in the same term (a deposed leader's write fails, as an
-// etcd transaction guarded by the election key would) and the registry
-// has not changed under the plan since it was made.
+// etcd transaction guarded by the election key would) and nothing that
+// matters to scheduling changed since the view it was planned from; the
+// sender learns the outcome.
 func (w *World) commitArrive(k int32) {
 	c := &w.commits[k]
-	actions := c.actions
-	c.actions = nil
-	if c.term == w.reg.term {
-		// The leader learns the outcome and plans again from what the
-		// registry holds now: the cluster may have changed meanwhile.
-		w.engine.inflight, w.engine.planned = false, false
-	}
-	if w.reg.leader != c.from || c.term != w.reg.term || w.now >= w.reg.leaderUntil {
+	changes := c.changes
+	c.changes = nil
+	outcome, rev := leader.Applied, int64(0)
+	switch {
+	case w.reg.leader != c.from || c.term != w.reg.term || w.now >= w.reg.leaderUntil:
 		w.stats.rejectedCommits++
-		return
-	}
-	if c.rev != w.reg.rev {
-		// Units, desired states, metadata or membership changed since the
-		// plan was made: the write is conditioned on the revision it read.
+		outcome = leader.NotLeader
+	case w.reg.changed > c.since:
 		w.stats.staleCommits++
-		return
+		outcome = leader.Stale
+	default:
+		w.stats.commits++
+		w.applyChanges(changes)
+		w.reg.rev++
+		rev = w.reg.rev
 	}
-	w.stats.commits++
-	touched := map[int32]bool{}
+	if m := w.machines[c.from]; m.up && m.inc == c.inc && m.leader != nil {
+		m.leader.Committed(outcome, rev)
+	}
+}
+
+// applyChanges writes a commit's placements, wakes the agents of the
+// machines it touched and checks them.
+func (w *World) applyChanges(changes []leader.Change) {
 	var order []int32
-	touch := func(m int32) {
+	touched := map[int32]bool{}
+	for _, ch := range changes {
+		u, uok := w.upos[ch.Unit]
+		m, mok := w.mpos[ch.Machine]
+		if !uok || !mok {
+			w.violate("engine", fmt.Sprintf("commit names an unknown unit %q or machine %q", ch.Unit, ch.Machine))
+			continue
+		}
+		if ch.Delete {
+			w.reg.drop(m, u, w.units[u].global)
+		} else {
+			w.reg.put(m, u, ch.Port, uint8(ch.Desired), w.units[u].global)
+		}
 		if !touched[m] {
 			touched[m] = true
 			order = append(order, m)
-		}
-	}
-	for _, a := range actions {
-		u, ok := w.upos[a.Unit]
-		if !ok {
-			continue
-		}
-		global := w.units[u].global
-		if from, ok := w.mpos[a.From]; ok && a.Kind != scheduler.Schedule {
-			w.reg.drop(from, u, global)
-			touch(from)
-		}
-		if to, ok := w.mpos[a.To]; ok && a.Kind != scheduler.Unschedule {
-			w.reg.put(to, u, a.Port, global)
-			touch(to)
 		}
 	}
 	for _, m := range order {
@@ -271,4 +218,21 @@ func (w *World) unitsByName() []int32 {
 		sort.Slice(w.byName, func(a, b int) bool { return w.units[w.byName[a]].name < w.units[w.byName[b]].name })
 	}
 	return w.byName
+}
+
+// machinesByID returns machine positions in ID order, and each machine's
+// rank in it, sorted again only after machines were added.
+func (w *World) machinesByID() ([]int32, []int32) {
+	if len(w.byID) != len(w.machines) {
+		w.byID = w.byID[:0]
+		for i := range w.machines {
+			w.byID = append(w.byID, int32(i))
+		}
+		sort.Slice(w.byID, func(a, b int) bool { return w.machines[w.byID[a]].id < w.machines[w.byID[b]].id })
+		w.rank = make([]int32, len(w.machines))
+		for r, i := range w.byID {
+			w.rank[i] = int32(r)
+		}
+	}
+	return w.byID, w.rank
 }

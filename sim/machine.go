@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleet/agent"
+	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/unit"
 )
 
@@ -20,6 +21,9 @@ type machine struct {
 
 	lossRate  float64 // heartbeats lost with this probability...
 	lossUntil time.Duration
+
+	leader  *leader.Leader // its engine's step, once it has led
+	viewRev int64          // registry revision of the last view its leader was given
 
 	units []sdUnit // the simulated systemd, sorted by unit
 	dirty bool     // something changed: the agent must reconcile
@@ -72,7 +76,7 @@ func (w *World) crash(i int32) {
 	}
 	m.up, m.units = false, nil
 	m.inc++
-	w.engine.believes(i, false)
+	m.leader = nil // its engine's memory dies with it
 }
 
 func (w *World) heartbeat(i int32) {
@@ -90,11 +94,7 @@ func (w *World) heartbeat(i int32) {
 }
 
 func (w *World) heartbeatArrive(i int32) {
-	if !w.reg.alive(i, w.now) {
-		w.reg.rev++ // a machine (re)joins: the engine must look again
-	}
-	w.reg.leaseUntil[i] = w.now + w.cfg.AgentTTL
-	w.reg.writes++
+	w.reg.register(i, w.now, w.cfg.AgentTTL)
 }
 
 func (w *World) agentTick(i int32) {
@@ -142,7 +142,7 @@ func (w *World) desiredFor(i int32) []agent.DesiredUnit {
 	out := make([]agent.DesiredUnit, 0, len(s))
 	for _, e := range s {
 		u := w.units[e.u]
-		out = append(out, agent.DesiredUnit{Name: u.name, Hash: u.hash, State: u.desired, Port: e.port})
+		out = append(out, agent.DesiredUnit{Name: u.name, Hash: u.hash, State: unit.State(e.desired), Port: e.port})
 	}
 	return out
 }

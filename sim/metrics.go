@@ -157,7 +157,7 @@ func (w *World) Result() Result {
 		Series:       append([]Sample(nil), w.stats.series...),
 		Faults:       append([]FaultMark(nil), w.faults...),
 	}
-	if p := w.engine.lastPlan; p != nil {
+	if p := w.lastPlan; p != nil {
 		r.Unscheduled = append(r.Unscheduled, p.Unscheduled...)
 	}
 	r.Reschedule = summarize(w.stats.reschedule)

@@ -152,18 +152,13 @@ func (w *World) applyOp(k int32) {
 		w.setState(w.upos[op.Unit], op.State)
 	case OpSetMetadata:
 		w.machines[i].meta = copyMeta(op.Metadata)
-		w.reg.rev++
+		w.reg.bump()
 	}
 }
 
+// setState changes a unit's desired state in its job: the leader then
+// refreshes the unit's placements, which wakes their agents.
 func (w *World) setState(u int32, s unit.State) {
 	w.units[u].desired = s
-	w.reg.rev++
-	for i := range w.machines {
-		for _, e := range w.reg.sched[i] {
-			if e.u == u {
-				w.wake(int32(i))
-			}
-		}
-	}
+	w.reg.bump()
 }

@@ -24,14 +24,18 @@ type World struct {
 	mpos     map[string]int32
 	units    []*simUnit
 	byName   []int32 // unit positions in name order
-	// buffers of placementsByUnit, kept between plans
+	byID     []int32 // machine positions in ID order
+	rank     []int32 // per machine: its position in byID
+	// buffers of eachPlacement, kept between plans
 	placeStart []int32
 	placeBuf   []placed
 	upos       map[string]int32
-	awaiting   map[string][]int32 // MachineOf names not yet added -> their followers
+	byHash     map[unit.Hash]int32 // a unit with that body, for the leaders' reads
+	awaiting   map[string][]int32  // MachineOf names not yet added -> their followers
 	reg        registry
-	engine     engineState
-	sched      *scheduler.Scheduler
+	lastPlan   *scheduler.Plan      // the last plan any leader made
+	sched      *scheduler.Scheduler // the liveness check's, apart from the leaders'
+
 	ops        []Op
 	opAt       []time.Duration // when each op is scheduled
 	faults     []FaultMark
@@ -49,6 +53,7 @@ type simUnit struct {
 	name      string
 	hash      unit.Hash
 	desired   unit.State
+	opts      []unit.Option // the body
 	req       unit.Requirements
 	global    bool
 	removed   bool
@@ -75,6 +80,7 @@ func New(cfg Config) (*World, error) {
 		mpos:       map[string]int32{},
 		upos:       map[string]int32{},
 		awaiting:   map[string][]int32{},
+		byHash:     map[unit.Hash]int32{},
 		sched:      scheduler.New(),
 		rngLatency: newRand(cfg.Seed, "latency"),
 		rngStart:   newRand(cfg.Seed, "start"),
@@ -132,10 +138,13 @@ func (w *World) AddUnit(name string, opts []unit.Option, desired unit.State) err
 	if err != nil {
 		return fmt.Errorf("sim: unit %s: %w", name, err)
 	}
-	u := &simUnit{name: name, hash: f.Hash(), desired: desired, req: req, global: req.Global}
+	u := &simUnit{name: name, hash: f.Hash(), desired: desired, opts: f.Options, req: req, global: req.Global}
 	i := int32(len(w.units))
 	w.units = append(w.units, u)
 	w.upos[name] = i
+	if _, ok := w.byHash[u.hash]; !ok {
+		w.byHash[u.hash] = i
+	}
 	w.reg.addUnit()
 	for _, peer := range req.MachineOf {
 		if p, ok := w.upos[peer]; ok {
@@ -146,7 +155,7 @@ func (w *World) AddUnit(name string, opts []unit.Option, desired unit.State) err
 	}
 	u.followers = append(u.followers, w.awaiting[name]...)
 	delete(w.awaiting, name)
-	w.reg.rev++
+	w.reg.bump()
 	return nil
 }
 
