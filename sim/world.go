@@ -36,12 +36,12 @@ type World struct {
 	lastPlan   *scheduler.Plan      // the last plan any leader made
 	sched      *scheduler.Scheduler // the liveness check's, apart from the leaders'
 
-	ops        []Op
-	opAt       []time.Duration // when each op is scheduled
-	faults     []FaultMark
-	commits    []commit
-	lastOp     time.Duration
-	started    bool
+	ops     []Op
+	opAt    []time.Duration // when each op is scheduled
+	faults  []FaultMark
+	commits []commit
+	lastOp  time.Duration
+	started bool
 
 	stats    stats
 	progress func(Progress)
