@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"path/filepath"
@@ -9,12 +10,13 @@ import (
 	"testing"
 )
 
-// impure are standard packages that would let the planner do I/O, read
-// the clock, start goroutines or draw random numbers. The agent's loop and
-// its D-Bus implementation belong in a subpackage.
+// impure are standard packages that would let the planner do I/O, start
+// goroutines or draw random numbers. The agent's loop and its D-Bus
+// implementation belong in a subpackage. time is allowed for its
+// Duration; clock reads are refused by TestNoClock.
 var impure = map[string]bool{
 	"os": true, "os/exec": true, "io/fs": true, "net": true, "syscall": true,
-	"time": true, "sync": true, "math/rand": true, "math/rand/v2": true,
+	"sync": true, "math/rand": true, "math/rand/v2": true,
 	"crypto/rand": true, "log": true, "log/slog": true, "unsafe": true,
 }
 
@@ -45,5 +47,35 @@ func TestImports(t *testing.T) {
 				t.Errorf("%s imports %s: the planner must stay pure", name, path)
 			}
 		}
+	}
+}
+
+// clock are the time functions that read the clock or wait on it.
+var clock = map[string]bool{"Now": true, "Since": true, "Until": true, "After": true, "AfterFunc": true,
+	"Sleep": true, "Tick": true, "NewTimer": true, "NewTicker": true}
+
+// The step takes time as an input (Tick): no file reads the clock.
+func TestNoClock(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "time" && clock[sel.Sel.Name] {
+					t.Errorf("%s: time.%s reads the clock", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+			}
+			return true
+		})
 	}
 }

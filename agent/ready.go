@@ -1,0 +1,170 @@
+package agent
+
+import (
+	"fmt"
+
+	"github.com/fleetsim/fleet/unit"
+)
+
+// StepReady is what an agent step asks of its driver. Every part may be
+// empty.
+type StepReady struct {
+	// Files are load, unload and daemon-reload tasks, to carry out now,
+	// in order, each reported with FileDone; then systemd's states are
+	// read again (SetUnits) and Ready called again.
+	Files []Task
+	// Jobs are start and stop tasks to queue (mode "replace"); each is
+	// reported with JobDone when systemd has finished it, or at once if
+	// it could not be queued.
+	Jobs []Task
+	// Publish are unit states that changed since they were last
+	// published; Unpublish names units whose state is to be removed.
+	Publish   []UnitStatus
+	Unpublish []string
+}
+
+// Empty reports whether r asks for nothing.
+func (r StepReady) Empty() bool {
+	return len(r.Files)+len(r.Jobs)+len(r.Publish)+len(r.Unpublish) == 0
+}
+
+// Ready returns what to do now. It plans (Plan) the schedule against
+// what systemd reports, and keeps of the tasks those that may be done:
+// no second job for a unit with one in flight (but a stop replaces a
+// start), no unload before a running unit's stop is done, no start that
+// is not owed, no file task retried before its backoff runs out.
+func (s *Step) Ready() StepReady {
+	if !s.dirty {
+		return StepReady{}
+	}
+	s.dirty = false
+	var r StepReady
+	if s.haveSchedule {
+		want := desiredByName(s.schedule)
+		s.noteRunning(want)
+		r.Files, r.Jobs = s.filter(Plan(s.schedule, s.current), want)
+		if len(r.Files) > 0 {
+			s.dirty = true // come back once the files are done and systemd read again
+		}
+	}
+	r.Publish, r.Unpublish = s.statuses()
+	s.forget()
+	return r
+}
+
+// desiredByName resolves the schedule (see Plan) into a map by name.
+func desiredByName(schedule []DesiredUnit) map[string]DesiredUnit {
+	want, _ := resolveDesired(schedule)
+	out := make(map[string]DesiredUnit, len(want))
+	for _, d := range want {
+		out[d.Name] = d
+	}
+	return out
+}
+
+// noteRunning marks launched units that run with the content desired as
+// started: an agent that starts (again) over running units owes them no
+// start.
+func (s *Step) noteRunning(want map[string]DesiredUnit) {
+	for _, c := range s.current {
+		d, ok := want[c.Name]
+		if ok && d.State == unit.StateLaunched && c.Hash == d.Hash && c.Port == d.Port &&
+			c.LoadState == loadStateLoaded && running(c.ActiveState) {
+			r := s.record(d.Name)
+			r.started = startKey{hash: d.Hash, port: d.Port, gen: r.gen}
+		}
+	}
+}
+
+// filter splits Plan's tasks into the file tasks and the jobs to do now.
+// Plan gives them in phases (stops, unloads, loads, daemon-reload, stops
+// of units desired loaded, starts), so a unit's file tasks are seen
+// before its last jobs.
+func (s *Step) filter(tasks []Task, want map[string]DesiredUnit) (files, jobs []Task) {
+	stopping := map[string]bool{} // running units to unload: their files wait for the stop
+	for _, t := range tasks {
+		if t.Kind == TaskStop && t.Reason != ReasonDesiredLoaded {
+			stopping[t.Unit] = true
+		}
+	}
+	filing := map[string]bool{} // units with a file task, done or held back: their jobs wait
+	for _, t := range tasks {
+		if t.Kind == TaskDaemonReload {
+			continue
+		}
+		r := s.record(t.Unit)
+		switch t.Kind {
+		case TaskUnload, TaskLoad:
+			filing[t.Unit] = true
+			if !stopping[t.Unit] && s.fileDue(r, t) {
+				files = append(files, t)
+			}
+		case TaskStop:
+			if r.job != TaskStop && !(t.Reason == ReasonDesiredLoaded && filing[t.Unit]) {
+				jobs = append(jobs, s.queue(r, t)) // a stop replaces a start in flight
+			}
+		case TaskStart:
+			d := want[t.Unit]
+			key := startKey{hash: d.Hash, port: d.Port, gen: r.gen}
+			if filing[t.Unit] || r.job != 0 || r.fileErr || r.started == key {
+				continue // not owed: started already for this content and launch
+			}
+			r.started = key
+			jobs = append(jobs, s.queue(r, t))
+		}
+	}
+	if len(files) > 0 {
+		files = append(files, Task{Kind: TaskDaemonReload, Reason: ReasonUnitsChanged})
+	}
+	return files, jobs
+}
+
+// fileDue reports whether file task t may be done now: not while a
+// failed try of the same task waits out its backoff, and a load of what
+// systemd already refused to load only once the backoff runs out.
+func (s *Step) fileDue(r *record, t Task) bool {
+	key := startKey{hash: t.Hash, port: t.Port}
+	if t.Kind == TaskLoad && t.Reason == ReasonNotLoaded && r.loadedFor == key && !r.fileErr {
+		r.fileErr, r.failedFor = true, key
+		r.reason = fmt.Sprintf("systemd did not load the unit file (load state %s)", s.loadState(t.Unit))
+		s.backOff(r)
+	}
+	if !r.fileErr || r.failedFor != key {
+		return true
+	}
+	return r.retryAt <= s.now
+}
+
+func (s *Step) loadState(name string) string {
+	for _, c := range s.current {
+		if c.Name == name {
+			return c.LoadState
+		}
+	}
+	return "unknown"
+}
+
+// queue records job t as in flight.
+func (s *Step) queue(r *record, t Task) Task {
+	if r.job == 0 {
+		s.jobs++
+	}
+	r.job, r.jobSince, r.stuck = t.Kind, s.now, false
+	return t
+}
+
+// forget drops the records of units neither desired, installed nor busy.
+func (s *Step) forget() {
+	keep := map[string]bool{}
+	for _, d := range s.schedule {
+		keep[d.Name] = true
+	}
+	for _, c := range s.current {
+		keep[c.Name] = true
+	}
+	for name, r := range s.units {
+		if !keep[name] && r.job == 0 && !r.fileErr {
+			delete(s.units, name)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package agent
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleet/unit"
+)
+
+// Defaults of StepConfig.
+const (
+	DefaultJobTimeout = 2 * time.Minute
+	DefaultRetryMin   = 10 * time.Second
+	DefaultRetryMax   = 5 * time.Minute
+)
+
+// StepConfig sets an agent step's deadlines.
+type StepConfig struct {
+	// JobTimeout is how long a start or stop job may run before the unit
+	// is reported stuck (the job is left to systemd, which may finish it).
+	JobTimeout time.Duration
+	// RetryMin and RetryMax bound the backoff after a unit file could not
+	// be written or removed, or systemd would not load it.
+	RetryMin, RetryMax time.Duration
+}
+
+// Step is one machine's agent decisions as a pure step, in the shape of
+// etcd's raft RawNode. Inputs go in through methods: the schedule for
+// this machine (SetSchedule), what systemd reports (SetUnits), the
+// outcome of file tasks (FileDone) and of jobs (JobDone), and the time
+// (Tick). Ready returns what to do now: file tasks to carry out at once,
+// or start and stop jobs to queue, whose results come back later, and the
+// unit states to publish.
+//
+// Jobs never block the step: a start that never completes is a unit with
+// a job in flight, and every other unit goes on. One unit's trouble (a
+// file that cannot be written, a unit systemd will not load, a failed
+// job) is recorded on that unit and published with its state. A unit
+// desired launched is started when it is placed here, when its desired
+// state becomes launched, when its content or port changes, and once
+// after the agent itself starts; what happens after that is the unit's
+// own Restart= and systemd's business, so an exited or failed unit is not
+// started again in a loop.
+//
+// Step holds no goroutine, clock, I/O, etcd or D-Bus type; its driver
+// owns it (it is not safe for concurrent use). NewStep does no I/O.
+type Step struct {
+	cfg StepConfig
+	now time.Duration
+
+	schedule     []DesiredUnit
+	haveSchedule bool
+	current      []CurrentUnit
+	units        map[string]*record
+	published    map[string]UnitStatus
+	jobs         int  // jobs in flight
+	dirty        bool // something changed since the last Ready
+}
+
+// record is what the step remembers of one unit.
+type record struct {
+	lastDesired unit.State // desired state seen last, to tell a change
+	gen         uint32     // bumped each time the desired state becomes launched
+	started     startKey   // what the last start was issued for
+	job         TaskKind   // TaskStart or TaskStop in flight, 0 if none
+	jobSince    time.Duration
+	stuck       bool
+	reason      string        // the unit's trouble, published with its state
+	fileErr     bool          // a file task failed, or systemd would not load the file
+	retryAt     time.Duration // when a failed file task may be tried again
+	backoff     time.Duration
+	failedFor   startKey // what the failed file task was for
+	loadedFor   startKey // what the last load was for
+}
+
+// startKey says what a start is for: content, port and which launch.
+type startKey struct {
+	hash unit.Hash
+	port uint16
+	gen  uint32
+}
+
+// UnitStatus is a unit's state as the agent publishes it: systemd's
+// states, and the agent's word on the unit's trouble, if any.
+type UnitStatus struct {
+	Name        string
+	Hash        unit.Hash
+	LoadState   string
+	ActiveState string
+	SubState    string
+	Reason      string // why the unit is not as desired ("" if nothing is known)
+}
+
+// NewStep returns an agent step with cfg's zero fields set to defaults.
+func NewStep(cfg StepConfig) *Step {
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = DefaultJobTimeout
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = DefaultRetryMin
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryMin)
+	}
+	return &Step{cfg: cfg, units: map[string]*record{}, published: map[string]UnitStatus{}}
+}
+
+// SetSchedule gives the units the cluster wants on this machine. Until
+// the first schedule, the step leaves systemd alone: an agent cut off
+// from the registry keeps its units as they are.
+func (s *Step) SetSchedule(desired []DesiredUnit) {
+	want, _ := resolveDesired(desired)
+	s.schedule, s.haveSchedule, s.dirty = desired, true, true
+	for _, d := range want {
+		r := s.record(d.Name)
+		if d.State == unit.StateLaunched && r.lastDesired != unit.StateLaunched {
+			r.gen++
+		}
+		r.lastDesired = d.State
+	}
+	for name, r := range s.units {
+		if !listed(want, name) {
+			r.lastDesired = unit.StateInactive
+		}
+	}
+}
+
+// listed reports whether want (sorted by name) has a unit named name.
+func listed(want []DesiredUnit, name string) bool {
+	lo, hi := 0, len(want)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if want[m].Name < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(want) && want[lo].Name == name
+}
+
+// SetUnits gives what systemd reports now for the units fleet installed.
+func (s *Step) SetUnits(current []CurrentUnit) {
+	s.current, s.dirty = current, true
+}
+
+// FileDone reports a file task of the last Ready (load, unload,
+// daemon-reload) carried out, with its error.
+func (s *Step) FileDone(t Task, err error) {
+	s.dirty = true
+	if t.Kind == TaskDaemonReload {
+		return // a failed reload shows as units systemd did not load
+	}
+	r := s.record(t.Unit)
+	if err == nil {
+		if t.Kind == TaskLoad {
+			r.loadedFor = startKey{hash: t.Hash, port: t.Port}
+		}
+		if r.fileErr {
+			r.fileErr, r.reason, r.backoff = false, "", 0
+		}
+		return
+	}
+	r.fileErr = true
+	r.failedFor = startKey{hash: t.Hash, port: t.Port}
+	r.reason = fmt.Sprintf("%s: %v", t.Kind, err)
+	s.backOff(r)
+}
+
+// backOff schedules the next try of r's failed file task.
+func (s *Step) backOff(r *record) {
+	r.backoff = min(max(2*r.backoff, s.cfg.RetryMin), s.cfg.RetryMax)
+	r.retryAt = s.now + r.backoff
+}
+
+// JobDone reports the result of a start or stop job: "done", or
+// systemd's word for what went wrong ("failed", "timeout", "canceled",
+// "dependency", ...), or a queueing error's text.
+func (s *Step) JobDone(name string, kind TaskKind, result string) {
+	r := s.units[name]
+	if r == nil || r.job != kind {
+		return // a job the step no longer waits for (replaced)
+	}
+	s.dirty = true
+	r.job, r.stuck = 0, false
+	s.jobs--
+	if result == "done" {
+		if !r.fileErr {
+			r.reason = ""
+		}
+		return
+	}
+	r.reason = fmt.Sprintf("%s job %s", kind, result)
+}
+
+// Tick gives the time (a monotonic duration from any fixed origin). Jobs
+// past their deadline are reported stuck; backoffs run out.
+func (s *Step) Tick(now time.Duration) {
+	s.now = now
+	if s.jobs == 0 && !s.anyRetryDue() {
+		return
+	}
+	for _, r := range s.units {
+		if r.job != 0 && !r.stuck && now-r.jobSince >= s.cfg.JobTimeout {
+			r.stuck = true
+			r.reason = fmt.Sprintf("%s job not done after %v", r.job, s.cfg.JobTimeout)
+			s.dirty = true
+		}
+		if r.fileErr && r.retryAt <= now {
+			s.dirty = true
+		}
+	}
+}
+
+// anyRetryDue reports whether some failed file task may be tried again.
+func (s *Step) anyRetryDue() bool {
+	for _, r := range s.units {
+		if r.fileErr && r.retryAt <= s.now {
+			return true
+		}
+	}
+	return false
+}
+
+// Restarted says the driver lost what it had published (a new lease):
+// every state is published again at the next Ready.
+func (s *Step) Restarted() {
+	clear(s.published)
+	s.dirty = true
+}
+
+// JobsInFlight returns how many jobs the step waits for.
+func (s *Step) JobsInFlight() int { return s.jobs }
+
+func (s *Step) record(name string) *record {
+	r := s.units[name]
+	if r == nil {
+		r = &record{}
+		s.units[name] = r
+	}
+	return r
+}
