@@ -58,6 +58,9 @@ type UnitState struct {
 	LoadState   string `json:"systemdLoadState"`
 	ActiveState string `json:"systemdActiveState"`
 	SubState    string `json:"systemdSubState"`
+	// Reason is the agent's word on why the unit is not as desired (a
+	// file it could not write, a job that failed or is stuck); "" if none.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Guard makes a write conditional on the engine's leadership: the key the

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetsim/fleet/agent/dbus"
 	"github.com/fleetsim/fleet/unit"
@@ -24,8 +25,8 @@ Description=writes its port
 ExecStart=/bin/sh -c 'echo port=$FLEET_PORT >/tmp/echo-port; while true; do sleep 1; done'
 `)
 	l.load(t, name, f, 4242)
-	if err := l.sd.Start(ctxT(t), name); err != nil {
-		t.Fatal(err)
+	if r := l.job(t, l.sd.Start, name); r != "done" {
+		t.Fatalf("start: %s", r)
 	}
 	if got := l.waitFile(t, "/tmp/echo-port"); got != "port=4242" {
 		t.Errorf("the unit wrote %q, want port=4242", got)
@@ -44,11 +45,11 @@ ExecStart=/bin/sh -c 'echo port=$FLEET_PORT >/tmp/echo-port; while true; do slee
 	l.exec(t, "systemctl", "stop", name)
 	l.waitChanged(t, name, "inactive")
 
-	if err := l.sd.Start(ctxT(t), name); err != nil {
-		t.Fatal(err)
+	if r := l.job(t, l.sd.Start, name); r != "done" {
+		t.Fatalf("start: %s", r)
 	}
-	if err := l.sd.Stop(ctxT(t), name); err != nil {
-		t.Fatal(err)
+	if r := l.job(t, l.sd.Stop, name); r != "done" {
+		t.Fatalf("stop: %s", r)
 	}
 	if u, _ := l.current(t, name); u.ActiveState != "inactive" {
 		t.Errorf("after Stop: %s is %s", name, u.ActiveState)
@@ -127,14 +128,13 @@ func (l *lab) testPortChange(t *testing.T) {
 	}
 }
 
-// A start whose job fails, and calls on units systemd does not have, are
-// errors that name the unit.
+// A start whose job fails reports systemd's result on Jobs; calls on
+// units systemd does not have are errors that name the unit.
 func (l *lab) testStartFails(t *testing.T) {
 	const name = "fails.service"
 	l.load(t, name, parse(t, "[Service]\nType=oneshot\nExecStart=/bin/false\n"), 0)
-	err := l.sd.Start(ctxT(t), name)
-	if !errors.Is(err, dbus.ErrJobFailed) || !strings.Contains(err.Error(), name) {
-		t.Errorf("Start of a failing unit: %v, want ErrJobFailed naming %s", err, name)
+	if r := l.job(t, l.sd.Start, name); r != "failed" {
+		t.Errorf("Start of a failing unit: result %q, want failed", r)
 	}
 	if u, _ := l.current(t, name); u.ActiveState != "failed" {
 		t.Errorf("after a failed start: %s is %q, want failed", name, u.ActiveState)
@@ -183,5 +183,34 @@ func TestNotConnected(t *testing.T) {
 	}
 	if err := sd.Close(); err != nil {
 		t.Errorf("Close when not connected: %v", err)
+	}
+}
+
+// A start that never completes returns at once, leaves the unit
+// activating, and a stop replaces it: the start's job is canceled.
+func (l *lab) testHangingStart(t *testing.T) {
+	const name = "hang.service"
+	l.load(t, name, parse(t, "[Service]\nType=oneshot\nTimeoutStartSec=0\nExecStart=/bin/sleep 3600\n"), 0)
+	done := make(chan error, 1)
+	go func() { done <- l.sd.Start(ctxT(t), name) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start waited for a job that never completes")
+	}
+	l.waitChanged(t, name, "activating")
+	if err := l.sd.Stop(ctxT(t), name); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{l.result(t, name): true, l.result(t, name): true}
+	if !got["canceled"] || !got["done"] {
+		t.Errorf("results %v, want the start canceled and the stop done", got)
+	}
+	// A oneshot killed while starting ends failed (result signal).
+	if u, _ := l.current(t, name); u.ActiveState != "inactive" && u.ActiveState != "failed" {
+		t.Errorf("after Stop: %s is %s, want it ended", name, u.ActiveState)
 	}
 }

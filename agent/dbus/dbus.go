@@ -41,10 +41,6 @@ import (
 // Connect or after Close.
 var ErrNotConnected = errors.New("dbus: not connected to systemd")
 
-// ErrJobFailed is wrapped by Start and Stop when systemd's job ends with a
-// result other than "done"; the error names the unit and the result.
-var ErrJobFailed = errors.New("dbus: systemd job failed")
-
 // DefaultRuntimeDir is systemd's runtime unit directory.
 const DefaultRuntimeDir = "/run/systemd/system"
 
@@ -55,6 +51,7 @@ type Systemd struct {
 	runtimeDir string
 	busAddress string
 	changed    chan struct{}
+	jobs       chan agent.JobResult
 
 	mu   sync.Mutex
 	conn *sddbus.Conn               // calls to systemd (go-systemd)
@@ -83,6 +80,7 @@ func New(unitsDir string, opts ...Option) *Systemd {
 		unitsDir:   unitsDir,
 		runtimeDir: DefaultRuntimeDir,
 		changed:    make(chan struct{}, 1),
+		jobs:       make(chan agent.JobResult, 64),
 		ours:       map[godbus.ObjectPath]bool{},
 	}
 	for _, o := range opts {

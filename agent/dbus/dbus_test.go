@@ -30,6 +30,7 @@ func TestSystemd(t *testing.T) {
 	t.Run("Install", l.testInstall)
 	t.Run("PortChange", l.testPortChange)
 	t.Run("StartFails", l.testStartFails)
+	t.Run("HangingStart", l.testHangingStart)
 	t.Run("SystemBusFromEnvironment", l.testSystemBusFromEnvironment)
 }
 
@@ -114,9 +115,7 @@ func (l *lab) load(t *testing.T, name string, f *unit.File, port uint16) {
 			return // unloaded by the test
 		}
 		ctx := context.Background()
-		if err := l.sd.Stop(ctx, name); err != nil {
-			t.Error(err)
-		}
+		l.job(t, l.sd.Stop, name)
 		if err := l.sd.Unload(ctx, name); err != nil {
 			t.Error(err)
 		}
@@ -183,6 +182,32 @@ func drain(ch <-chan struct{}) {
 		case <-ch:
 		default:
 			return
+		}
+	}
+}
+
+// job queues a job with queue and waits for its result on Jobs.
+func (l *lab) job(t *testing.T, queue func(context.Context, string) error, name string) string {
+	t.Helper()
+	if err := queue(ctxT(t), name); err != nil {
+		t.Fatal(err)
+	}
+	return l.result(t, name)
+}
+
+// result waits for the next job result of name on Jobs.
+func (l *lab) result(t *testing.T, name string) string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case r := <-l.sd.Jobs():
+			if r.Unit == name {
+				return r.Result
+			}
+		case <-timeout:
+			t.Fatalf("no job result for %s", name)
+			return ""
 		}
 	}
 }

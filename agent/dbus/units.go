@@ -127,41 +127,50 @@ func (s *Systemd) DaemonReload(ctx context.Context) error {
 	return nil
 }
 
-// Start implements agent.Systemd: it queues a start job (mode "replace")
-// and waits for its result. A result other than "done" is an error that
-// wraps ErrJobFailed.
+// Start implements agent.Systemd: it queues a start job (mode
+// "replace") and returns; the job's result comes on Jobs.
 func (s *Systemd) Start(ctx context.Context, name string) error {
-	return s.job(ctx, "start", name, func(c *sddbus.Conn, ch chan<- string) (int, error) {
+	return s.job(ctx, agent.TaskStart, name, func(c *sddbus.Conn, ch chan<- string) (int, error) {
 		return c.StartUnitContext(ctx, name, jobMode, ch)
 	})
 }
 
 // Stop implements agent.Systemd, as Start does with a stop job.
 func (s *Systemd) Stop(ctx context.Context, name string) error {
-	return s.job(ctx, "stop", name, func(c *sddbus.Conn, ch chan<- string) (int, error) {
+	return s.job(ctx, agent.TaskStop, name, func(c *sddbus.Conn, ch chan<- string) (int, error) {
 		return c.StopUnitContext(ctx, name, jobMode, ch)
 	})
 }
 
-// job queues a job with queue and waits for its result or the end of ctx.
-func (s *Systemd) job(ctx context.Context, verb, name string, queue func(*sddbus.Conn, chan<- string) (int, error)) error {
+// Jobs implements agent.Systemd: the results of the jobs Start and Stop
+// queued, as systemd's JobRemoved signals report them.
+func (s *Systemd) Jobs() <-chan agent.JobResult { return s.jobs }
+
+// job queues a job with queue and hands its result to Jobs when systemd
+// reports it, unless the connection closes first.
+func (s *Systemd) job(ctx context.Context, kind agent.TaskKind, name string, queue func(*sddbus.Conn, chan<- string) (int, error)) error {
 	conn, err := s.connection()
 	if err != nil {
-		return fmt.Errorf("dbus: %s %s: %w", verb, name, err)
+		return fmt.Errorf("dbus: %s %s: %w", kind, name, err)
 	}
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
 	// Buffered: go-systemd sends the result while holding its lock, and
-	// nobody may be left to receive it once ctx has ended.
+	// nobody may be left to receive it once the connection closes.
 	result := make(chan string, 1)
 	if _, err := queue(conn, result); err != nil {
-		return fmt.Errorf("dbus: %s %s: %w", verb, name, err)
+		return fmt.Errorf("dbus: %s %s: %w", kind, name, err)
 	}
-	select {
-	case r := <-result:
-		if r != "done" {
-			return fmt.Errorf("dbus: %s %s: %w: result %q", verb, name, ErrJobFailed, r)
+	go func() {
+		select {
+		case r := <-result:
+			select {
+			case s.jobs <- agent.JobResult{Unit: name, Kind: kind, Result: r}:
+			case <-done:
+			}
+		case <-done:
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("dbus: %s %s: waiting for the job: %w", verb, name, ctx.Err())
-	}
+	}()
+	return nil
 }

@@ -1,6 +1,7 @@
 // Package memsd is an in-memory systemd for tests: it keeps the unit
-// files fleet installs and their states, starts and stops units at once,
-// and can be told to fail a unit.
+// files fleet installs and their states, finishes start and stop jobs at
+// once (or never, for a unit told to hang), and can be told to fail a
+// unit.
 package memsd
 
 import (
@@ -18,23 +19,28 @@ import (
 type Systemd struct {
 	mu      sync.Mutex
 	units   map[string]*entry
+	hang    map[string]bool // starts of these units never finish
+	starts  map[string]int
 	changed chan struct{}
+	jobs    chan agent.JobResult
 	reloads int
 }
 
 type entry struct {
-	file   *unit.File
-	port   uint16
-	loaded bool // daemon-reload has seen it
-	active string
-	sub    string
+	file    *unit.File
+	port    uint16
+	loaded  bool // daemon-reload has seen it
+	active  string
+	sub     string
+	hanging bool // a start job is in flight and never finishes
 }
 
 var _ agent.Systemd = (*Systemd)(nil)
 
 // New returns an empty in-memory systemd.
 func New() *Systemd {
-	return &Systemd{units: map[string]*entry{}, changed: make(chan struct{}, 1)}
+	return &Systemd{units: map[string]*entry{}, hang: map[string]bool{}, starts: map[string]int{},
+		changed: make(chan struct{}, 1), jobs: make(chan agent.JobResult, 4096)}
 }
 
 // Units implements agent.Systemd.
@@ -83,16 +89,81 @@ func (s *Systemd) DaemonReload(context.Context) error {
 	return nil
 }
 
-// Start implements agent.Systemd.
+// Start implements agent.Systemd: the job finishes at once, unless the
+// unit was told to Hang.
 func (s *Systemd) Start(_ context.Context, name string) error {
-	return s.set(name, "active", "running")
+	s.mu.Lock()
+	e, ok := s.units[name]
+	if !ok || !e.loaded {
+		s.mu.Unlock()
+		return fmt.Errorf("memsd: start %s: unit not loaded", name)
+	}
+	s.starts[name]++
+	if s.hang[name] {
+		e.active, e.sub, e.hanging = "activating", "start", true
+		s.mu.Unlock()
+		s.notify()
+		return nil
+	}
+	e.active, e.sub = "active", "running"
+	s.finish(name, agent.TaskStart, "done")
+	s.mu.Unlock()
+	s.notify()
+	return nil
 }
 
-// Stop implements agent.Systemd.
-func (s *Systemd) Stop(_ context.Context, name string) error { return s.set(name, "inactive", "dead") }
+// Stop implements agent.Systemd; it cancels a hanging start.
+func (s *Systemd) Stop(_ context.Context, name string) error {
+	s.mu.Lock()
+	e, ok := s.units[name]
+	if !ok || !e.loaded {
+		s.mu.Unlock()
+		return fmt.Errorf("memsd: stop %s: unit not loaded", name)
+	}
+	if e.hanging {
+		e.hanging = false
+		s.finish(name, agent.TaskStart, "canceled")
+	}
+	e.active, e.sub = "inactive", "dead"
+	s.finish(name, agent.TaskStop, "done")
+	s.mu.Unlock()
+	s.notify()
+	return nil
+}
+
+// finish delivers a job result; s.mu is held.
+func (s *Systemd) finish(name string, kind agent.TaskKind, result string) {
+	r := agent.JobResult{Unit: name, Kind: kind, Result: result}
+	select {
+	case s.jobs <- r:
+	default:
+		go func() { s.jobs <- r }() // a reader that fell this far behind gets it late, in some order
+	}
+}
+
+// Jobs implements agent.Systemd.
+func (s *Systemd) Jobs() <-chan agent.JobResult { return s.jobs }
+
+// Hang makes every later start of name hang: the job never finishes and
+// the unit stays activating until it is stopped.
+func (s *Systemd) Hang(name string) {
+	s.mu.Lock()
+	s.hang[name] = true
+	s.mu.Unlock()
+}
+
+// Starts returns how many start jobs name was given.
+func (s *Systemd) Starts(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.starts[name]
+}
 
 // Fail makes a unit fail, as if its process died.
 func (s *Systemd) Fail(name string) error { return s.set(name, "failed", "failed") }
+
+// Exit makes a unit end as a process that exits with success does.
+func (s *Systemd) Exit(name string) error { return s.set(name, "inactive", "dead") }
 
 func (s *Systemd) set(name, active, sub string) error {
 	s.mu.Lock()
@@ -103,11 +174,15 @@ func (s *Systemd) set(name, active, sub string) error {
 	}
 	e.active, e.sub = active, sub
 	s.mu.Unlock()
+	s.notify()
+	return nil
+}
+
+func (s *Systemd) notify() {
 	select {
 	case s.changed <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // Changed implements agent.Systemd.

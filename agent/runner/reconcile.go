@@ -4,36 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fleetsim/fleet/agent"
 	"github.com/fleetsim/fleet/registry"
 )
 
-// Reconcile makes systemd match this machine's schedule once, then
-// publishes the unit states that changed.
+// Reconcile carries out what the step asks until it asks for no more
+// file tasks: files written and removed, jobs queued, states published.
+// A task that fails is the step's to record on its unit; the error
+// returned is only for the log.
 func (r *Runner) Reconcile(ctx context.Context) error {
-	sched, _, err := r.reg.MachineSchedule(ctx, r.cfg.Machine.ID)
-	if err != nil {
-		return err
-	}
-	desired := make([]agent.DesiredUnit, 0, len(sched))
-	for _, p := range sched {
-		desired = append(desired, agent.DesiredUnit{Name: p.Unit, Hash: p.Hash, State: p.Desired, Port: p.Port})
-	}
-	current, err := r.sd.Units(ctx)
-	if err != nil {
-		return fmt.Errorf("agent: read systemd: %w", err)
-	}
+	r.mu.Lock()
+	r.step.Tick(time.Since(r.start))
+	r.mu.Unlock()
 	var errs []error
-	for _, t := range agent.Plan(desired, current) {
-		if err := r.apply(ctx, t); err != nil {
-			errs = append(errs, fmt.Errorf("agent: %s: %w", t, err))
+	for range 8 { // a few rounds: files, then jobs once systemd re-read them
+		units, err := r.sd.Units(ctx)
+		if err != nil {
+			return fmt.Errorf("agent: read systemd: %w", err)
+		}
+		r.mu.Lock()
+		r.step.SetUnits(units)
+		rd := r.step.Ready()
+		r.mu.Unlock()
+		errs = append(errs, r.carryOut(ctx, rd)...)
+		if len(rd.Files) == 0 {
+			break
 		}
 	}
-	return errors.Join(append(errs, r.publish(ctx))...)
+	return errors.Join(errs...)
 }
 
-func (r *Runner) apply(ctx context.Context, t agent.Task) error {
+// carryOut does one Ready's tasks and publishing, reporting each outcome
+// to the step.
+func (r *Runner) carryOut(ctx context.Context, rd agent.StepReady) []error {
+	var errs []error
+	for _, t := range rd.Files {
+		err := r.file(ctx, t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("agent: %s: %w", t, err))
+		}
+		r.mu.Lock()
+		r.step.FileDone(t, err)
+		r.mu.Unlock()
+	}
+	for _, t := range rd.Jobs {
+		if err := r.queue(ctx, t); err != nil {
+			errs = append(errs, fmt.Errorf("agent: %s: %w", t, err))
+			r.jobDone(agent.JobResult{Unit: t.Unit, Kind: t.Kind, Result: err.Error()})
+		}
+	}
+	return append(errs, r.publish(ctx, rd)...)
+}
+
+func (r *Runner) file(ctx context.Context, t agent.Task) error {
 	switch t.Kind {
 	case agent.TaskLoad:
 		f, err := r.reg.File(ctx, t.Hash)
@@ -45,60 +70,79 @@ func (r *Runner) apply(ctx context.Context, t agent.Task) error {
 		return r.sd.Unload(ctx, t.Unit)
 	case agent.TaskDaemonReload:
 		return r.sd.DaemonReload(ctx)
+	}
+	return fmt.Errorf("not a file task: %v", t.Kind)
+}
+
+func (r *Runner) queue(ctx context.Context, t agent.Task) error {
+	switch t.Kind {
 	case agent.TaskStart:
 		return r.sd.Start(ctx, t.Unit)
 	case agent.TaskStop:
 		return r.sd.Stop(ctx, t.Unit)
 	}
-	return fmt.Errorf("unknown task kind %v", t.Kind)
+	return fmt.Errorf("not a job: %v", t.Kind)
 }
 
-// publish writes the states that changed since the last publish, under
-// the machine's lease, and removes those of units no longer here.
-func (r *Runner) publish(ctx context.Context) error {
-	units, err := r.sd.Units(ctx)
-	if err != nil {
-		return fmt.Errorf("agent: read systemd: %w", err)
-	}
+// publish writes the states the step says changed, under the machine's
+// lease, and removes those of units gone; what fails is tried again.
+func (r *Runner) publish(ctx context.Context, rd agent.StepReady) []error {
 	r.mu.Lock()
-	lease, old := r.lease, r.published
+	lease := r.lease
 	r.mu.Unlock()
-	now := make(map[string]registry.UnitState, len(units))
 	var errs []error
-	for _, u := range units {
-		s := registry.UnitState{Unit: u.Name, Machine: r.cfg.Machine.ID, Hash: u.Hash.String(),
-			LoadState: u.LoadState, ActiveState: u.ActiveState, SubState: u.SubState}
-		now[u.Name] = s
-		if old[u.Name] != s {
-			if err := r.reg.PublishState(ctx, s, lease); err != nil {
-				errs = append(errs, err)
-				delete(now, u.Name)
-			}
+	for _, st := range rd.Publish {
+		s := registry.UnitState{Unit: st.Name, Machine: r.cfg.Machine.ID, Hash: st.Hash.String(),
+			LoadState: st.LoadState, ActiveState: st.ActiveState, SubState: st.SubState, Reason: st.Reason}
+		if err := r.reg.PublishState(ctx, s, lease); err != nil {
+			errs = append(errs, err)
+			r.unpublished(st.Name)
 		}
 	}
-	for name := range old {
-		if _, ok := now[name]; !ok {
-			errs = append(errs, r.reg.RemoveState(ctx, name, r.cfg.Machine.ID))
+	for _, name := range rd.Unpublish {
+		if err := r.reg.RemoveState(ctx, name, r.cfg.Machine.ID); err != nil {
+			errs = append(errs, err)
+			r.unpublished(name)
 		}
 	}
-	r.mu.Lock()
-	r.published = now
-	r.mu.Unlock()
-	return errors.Join(errs...)
+	return errs
 }
 
-// purge stops and unloads every unit fleet installed.
+func (r *Runner) unpublished(name string) {
+	r.mu.Lock()
+	r.step.Unpublished(name)
+	r.mu.Unlock()
+}
+
+// purgeWait bounds how long a purge waits for its stop jobs.
+const purgeWait = 30 * time.Second
+
+// purge stops and unloads every unit fleet installed, through the step
+// with an empty schedule, waiting for the stop jobs.
 func (r *Runner) purge() error {
-	ctx := context.Background()
-	units, err := r.sd.Units(ctx)
-	if err != nil {
-		return fmt.Errorf("agent: purge: %w", err)
-	}
-	var errs []error
-	for _, t := range agent.Plan(nil, units) {
-		if err := r.apply(ctx, t); err != nil {
-			errs = append(errs, fmt.Errorf("agent: purge: %s: %w", t, err))
+	ctx, cancel := context.WithTimeout(context.Background(), purgeWait)
+	defer cancel()
+	r.mu.Lock()
+	r.step.SetSchedule(nil)
+	r.mu.Unlock()
+	for {
+		if err := r.Reconcile(ctx); err != nil {
+			r.cfg.Logf("agent: purge: %v", err)
+		}
+		units, err := r.sd.Units(ctx)
+		if err != nil {
+			return fmt.Errorf("agent: purge: %w", err)
+		}
+		if len(units) == 0 {
+			return nil
+		}
+		select {
+		case j := <-r.sd.Jobs():
+			r.jobDone(j)
+		case <-r.sd.Changed():
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return fmt.Errorf("agent: purge: %d units left: %w", len(units), ctx.Err())
 		}
 	}
-	return errors.Join(errs...)
 }

@@ -1,8 +1,10 @@
-// Package runner is fleetd's agent loop: it holds the machine's lease,
-// watches only this machine's part of the schedule, runs the pure agent
-// planner against what systemd reports and applies the tasks, and
-// publishes unit states. Losing etcd leaves units running; once back,
-// units moved away in the meantime are stopped here.
+// Package runner is fleetd's agent loop, a thin driver of the pure agent
+// step (agent.Step): it holds the machine's lease, watches only this
+// machine's part of the schedule, hands the step the schedule, systemd's
+// states, job results and the time, and carries out what the step asks:
+// files written, jobs queued (never waited on), states published. Losing
+// etcd leaves units running; once back, units moved away in the meantime
+// are stopped here.
 package runner
 
 import (
@@ -25,19 +27,21 @@ type Config struct {
 	TTL      time.Duration    // agent_ttl: the machine's lease
 	Interval time.Duration    // periodic reconcile, besides watch events
 	Purge    bool             // on shutdown, stop and unload every unit
+	Step     agent.StepConfig // job deadline, file retry backoff
 	Logf     func(format string, args ...any)
 }
 
 // Runner is one machine's agent. New does no I/O; Run does the work.
 type Runner struct {
-	reg *registry.Etcd
-	sd  agent.Systemd
-	cfg Config
+	reg   *registry.Etcd
+	sd    agent.Systemd
+	cfg   Config
+	start time.Time // the step's time is measured from here
 
-	mu         sync.Mutex
+	mu         sync.Mutex // guards step and what other goroutines read
+	step       *agent.Step
 	lease      clientv3.LeaseID
 	registered bool
-	published  map[string]registry.UnitState
 }
 
 // New returns an agent for the machine in cfg.
@@ -51,7 +55,7 @@ func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &Runner{reg: reg, sd: sd, cfg: cfg, published: map[string]registry.UnitState{}}
+	return &Runner{reg: reg, sd: sd, cfg: cfg, step: agent.NewStep(cfg.Step)}
 }
 
 // Registered reports whether the machine holds its lease now.
@@ -64,6 +68,7 @@ func (r *Runner) Registered() bool {
 // Run registers the machine and reconciles until ctx ends. Errors from
 // etcd are retried: the units keep running meanwhile.
 func (r *Runner) Run(ctx context.Context) error {
+	r.start = time.Now()
 	for ctx.Err() == nil {
 		err := r.session(ctx)
 		r.setRegistered(false)
@@ -82,7 +87,8 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // session is one lease: register, then reconcile on schedule changes,
-// unit state changes and every interval, until the lease is lost.
+// unit state changes, job results and every interval, until the lease is
+// lost.
 func (r *Runner) session(ctx context.Context) error {
 	cli := r.reg.Client()
 	g, err := cli.Grant(ctx, int64(max(r.cfg.TTL/time.Second, 1)))
@@ -99,9 +105,10 @@ func (r *Runner) session(ctx context.Context) error {
 		return err
 	}
 	r.mu.Lock()
-	r.lease, r.registered, r.published = g.ID, true, map[string]registry.UnitState{}
+	r.lease, r.registered = g.ID, true
+	r.step.Restarted() // states were under the old lease: publish them all again
 	r.mu.Unlock()
-	_, rev, err := r.reg.MachineSchedule(ctx, r.cfg.Machine.ID)
+	rev, err := r.readSchedule(ctx)
 	if err != nil {
 		return err
 	}
@@ -124,10 +131,41 @@ func (r *Runner) session(ctx context.Context) error {
 			if !ok || resp.Err() != nil {
 				return fmt.Errorf("agent: schedule watch ended: %v", resp.Err())
 			}
+			if _, err := r.readSchedule(ctx); err != nil {
+				r.cfg.Logf("agent: %v", err)
+			}
+		case j := <-r.sd.Jobs():
+			r.jobDone(j)
 		case <-r.sd.Changed():
 		case <-tick.C:
 		}
 	}
+}
+
+// readSchedule hands the step this machine's schedule and returns the
+// revision it was read at.
+func (r *Runner) readSchedule(ctx context.Context) (int64, error) {
+	sched, rev, err := r.reg.MachineSchedule(ctx, r.cfg.Machine.ID)
+	if err != nil {
+		return 0, err
+	}
+	desired := make([]agent.DesiredUnit, 0, len(sched))
+	for _, p := range sched {
+		desired = append(desired, agent.DesiredUnit{Name: p.Unit, Hash: p.Hash, State: p.Desired, Port: p.Port})
+	}
+	r.mu.Lock()
+	r.step.SetSchedule(desired)
+	r.mu.Unlock()
+	return rev, nil
+}
+
+func (r *Runner) jobDone(j agent.JobResult) {
+	if j.Result != "done" {
+		r.cfg.Logf("agent: %s %s: job %s", j.Kind, j.Unit, j.Result)
+	}
+	r.mu.Lock()
+	r.step.JobDone(j.Unit, j.Kind, j.Result)
+	r.mu.Unlock()
 }
 
 func (r *Runner) setRegistered(v bool) {
