@@ -40,7 +40,11 @@ import "github.com/fleetsim/fleet/unit"
 // call; the executor reports the failure.
 func Plan(desired []DesiredUnit, current []CurrentUnit) []Task {
 	want, inactive := resolveDesired(desired)
-	have := resolveCurrent(current)
+	return planResolved(want, inactive, resolveCurrent(current))
+}
+
+// planResolved is Plan over inputs already resolved.
+func planResolved(want []DesiredUnit, inactive map[string]bool, have []CurrentUnit) []Task {
 	var p planner
 	i, j := 0, 0
 	for i < len(want) || j < len(have) {

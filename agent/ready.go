@@ -34,17 +34,23 @@ func (r StepReady) Empty() bool {
 // start), no unload before a running unit's stop is done, no start that
 // is not owed, no file task retried before its backoff runs out.
 func (s *Step) Ready() StepReady {
-	if !s.dirty {
+	if !s.dirty && !s.replan {
 		return StepReady{}
 	}
-	s.dirty = false
+	replan := s.replan
+	s.dirty, s.replan = false, false
+	s.gen++
 	var r StepReady
-	if s.haveSchedule {
-		want := desiredByName(s.schedule)
-		s.noteRunning(want)
-		r.Files, r.Jobs = s.filter(Plan(s.schedule, s.current), want)
+	if s.haveSchedule && replan {
+		s.noteRunning()
+		if s.have == nil {
+			s.have = resolveCurrent(s.current)
+		}
+		if tasks := planResolved(s.want, s.inactive, s.have); len(tasks) > 0 {
+			r.Files, r.Jobs = s.filter(tasks)
+		}
 		if len(r.Files) > 0 {
-			s.dirty = true // come back once the files are done and systemd read again
+			s.dirty, s.replan = true, true // come back once the files are done and systemd read again
 		}
 	}
 	r.Publish, r.Unpublish = s.statuses()
@@ -52,22 +58,12 @@ func (s *Step) Ready() StepReady {
 	return r
 }
 
-// desiredByName resolves the schedule (see Plan) into a map by name.
-func desiredByName(schedule []DesiredUnit) map[string]DesiredUnit {
-	want, _ := resolveDesired(schedule)
-	out := make(map[string]DesiredUnit, len(want))
-	for _, d := range want {
-		out[d.Name] = d
-	}
-	return out
-}
-
 // noteRunning marks launched units that run with the content desired as
 // started: an agent that starts (again) over running units owes them no
 // start.
-func (s *Step) noteRunning(want map[string]DesiredUnit) {
+func (s *Step) noteRunning() {
 	for _, c := range s.current {
-		d, ok := want[c.Name]
+		d, ok := s.wanted(c.Name)
 		if ok && d.State == unit.StateLaunched && c.Hash == d.Hash && c.Port == d.Port &&
 			c.LoadState == loadStateLoaded && running(c.ActiveState) {
 			r := s.record(d.Name)
@@ -80,7 +76,7 @@ func (s *Step) noteRunning(want map[string]DesiredUnit) {
 // Plan gives them in phases (stops, unloads, loads, daemon-reload, stops
 // of units desired loaded, starts), so a unit's file tasks are seen
 // before its last jobs.
-func (s *Step) filter(tasks []Task, want map[string]DesiredUnit) (files, jobs []Task) {
+func (s *Step) filter(tasks []Task) (files, jobs []Task) {
 	stopping := map[string]bool{} // running units to unload: their files wait for the stop
 	for _, t := range tasks {
 		if t.Kind == TaskStop && t.Reason != ReasonDesiredLoaded {
@@ -104,7 +100,7 @@ func (s *Step) filter(tasks []Task, want map[string]DesiredUnit) (files, jobs []
 				jobs = append(jobs, s.queue(r, t)) // a stop replaces a start in flight
 			}
 		case TaskStart:
-			d := want[t.Unit]
+			d, _ := s.wanted(t.Unit)
 			key := startKey{hash: d.Hash, port: d.Port, gen: r.gen}
 			if filing[t.Unit] || r.job != 0 || r.fileErr || r.started == key {
 				continue // not owed: started already for this content and launch
@@ -153,17 +149,11 @@ func (s *Step) queue(r *record, t Task) Task {
 	return t
 }
 
-// forget drops the records of units neither desired, installed nor busy.
+// forget drops the records of units neither desired, installed nor busy
+// in the last Ready.
 func (s *Step) forget() {
-	keep := map[string]bool{}
-	for _, d := range s.schedule {
-		keep[d.Name] = true
-	}
-	for _, c := range s.current {
-		keep[c.Name] = true
-	}
 	for name, r := range s.units {
-		if !keep[name] && r.job == 0 && !r.fileErr {
+		if r.seen != s.gen && r.job == 0 && !r.fileErr && !r.hasPub {
 			delete(s.units, name)
 		}
 	}

@@ -1,6 +1,9 @@
 package agent
 
-import "sort"
+import (
+	"slices"
+	"strings"
+)
 
 // Active states systemd reports, as published for a unit fleet could
 // not install.
@@ -13,48 +16,58 @@ const (
 // statuses returns the unit states that changed since the last publish,
 // and the units whose published state must go: installed units with
 // systemd's states and the step's reason, and desired units that could
-// not be installed, shown failed with the reason.
+// not be installed, shown failed with the reason. It marks the records
+// of the units it sees.
 func (s *Step) statuses() (publish []UnitStatus, unpublish []string) {
-	now := make(map[string]UnitStatus, len(s.current))
 	for _, c := range s.current {
 		if c.Name == "" {
 			continue
 		}
-		st := UnitStatus{Name: c.Name, Hash: c.Hash, LoadState: c.LoadState, ActiveState: c.ActiveState, SubState: c.SubState}
-		if r := s.units[c.Name]; r != nil {
-			st.Reason = r.reason
-		}
-		now[c.Name] = st
+		r := s.record(c.Name)
+		r.seen = s.gen
+		publish = s.note(publish, r, UnitStatus{Name: c.Name, Hash: c.Hash, LoadState: c.LoadState,
+			ActiveState: c.ActiveState, SubState: c.SubState, Reason: r.reason})
 	}
-	want, _ := resolveDesired(s.schedule)
-	for _, d := range want {
-		if r := s.units[d.Name]; r != nil && r.fileErr {
-			if _, installed := now[d.Name]; !installed {
-				now[d.Name] = UnitStatus{Name: d.Name, Hash: d.Hash, LoadState: loadStateError,
-					ActiveState: activeStateFail, SubState: subStateFailed, Reason: r.reason}
-			}
+	for _, d := range s.want {
+		r := s.units[d.Name]
+		if r == nil {
+			continue
 		}
-	}
-	for name, st := range now {
-		if s.published[name] != st {
-			publish = append(publish, st)
-			s.published[name] = st
+		r.seen = s.gen
+		if r.fileErr && r.pubSeen != s.gen { // not installed
+			publish = s.note(publish, r, UnitStatus{Name: d.Name, Hash: d.Hash, LoadState: loadStateError,
+				ActiveState: activeStateFail, SubState: subStateFailed, Reason: r.reason})
 		}
 	}
-	for name := range s.published {
-		if _, ok := now[name]; !ok {
+	for name, r := range s.units {
+		if r.hasPub && r.pubSeen != s.gen {
 			unpublish = append(unpublish, name)
-			delete(s.published, name)
+			r.hasPub = false
 		}
 	}
-	sort.Slice(publish, func(i, j int) bool { return publish[i].Name < publish[j].Name })
-	sort.Strings(unpublish)
+	slices.SortFunc(publish, func(a, b UnitStatus) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(unpublish)
 	return publish, unpublish
+}
+
+// note records st as r's state in this Ready and adds it to publish if it
+// differs from what was published.
+func (s *Step) note(publish []UnitStatus, r *record, st UnitStatus) []UnitStatus {
+	if r.pubSeen == s.gen {
+		return publish // a duplicate name: the first one stands
+	}
+	r.pubSeen = s.gen
+	if r.hasPub && r.pub == st {
+		return publish
+	}
+	r.pub, r.hasPub = st, true
+	return append(publish, st)
 }
 
 // Unpublished says a state of the last Ready could not be published (or
 // removed): it is tried again at the next Ready.
 func (s *Step) Unpublished(name string) {
-	s.published[name] = UnitStatus{Name: "\x00"} // differs from any state: published again, or removed
+	r := s.record(name)
+	r.pub, r.hasPub, r.pubSeen = UnitStatus{Name: "\x00"}, true, 0 // differs from any state
 	s.dirty = true
 }

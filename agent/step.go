@@ -48,13 +48,18 @@ type Step struct {
 	cfg StepConfig
 	now time.Duration
 
-	schedule     []DesiredUnit
+	schedule     []DesiredUnit   // as given
+	want         []DesiredUnit   // resolved (see Plan): one per name, sorted
+	inactive     map[string]bool // names listed only inactive
+	have         []CurrentUnit   // current, resolved
 	haveSchedule bool
 	current      []CurrentUnit
 	units        map[string]*record
-	published    map[string]UnitStatus
-	jobs         int  // jobs in flight
-	dirty        bool // something changed since the last Ready
+	jobs         int    // jobs in flight
+	failing      int    // units whose file task failed
+	dirty        bool   // a state to publish may have changed since the last Ready
+	replan       bool   // what Plan sees may have changed since the last Ready
+	gen          uint32 // bumped at every Ready, to tell what it saw
 }
 
 // record is what the step remembers of one unit.
@@ -69,8 +74,12 @@ type record struct {
 	fileErr     bool          // a file task failed, or systemd would not load the file
 	retryAt     time.Duration // when a failed file task may be tried again
 	backoff     time.Duration
-	failedFor   startKey // what the failed file task was for
-	loadedFor   startKey // what the last load was for
+	failedFor   startKey   // what the failed file task was for
+	loadedFor   startKey   // what the last load was for
+	seen        uint32     // the last Ready that saw the unit desired or installed
+	pub         UnitStatus // the state last published
+	hasPub      bool       // pub is published
+	pubSeen     uint32     // the last Ready that had a state to publish for it
 }
 
 // startKey says what a start is for: content, port and which launch.
@@ -102,16 +111,17 @@ func NewStep(cfg StepConfig) *Step {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryMin)
 	}
-	return &Step{cfg: cfg, units: map[string]*record{}, published: map[string]UnitStatus{}}
+	return &Step{cfg: cfg, units: map[string]*record{}}
 }
 
 // SetSchedule gives the units the cluster wants on this machine. Until
 // the first schedule, the step leaves systemd alone: an agent cut off
 // from the registry keeps its units as they are.
 func (s *Step) SetSchedule(desired []DesiredUnit) {
-	want, _ := resolveDesired(desired)
-	s.schedule, s.haveSchedule, s.dirty = desired, true, true
-	for _, d := range want {
+	s.schedule = append(s.schedule[:0], desired...)
+	s.want, s.inactive = resolveDesired(s.schedule)
+	s.haveSchedule, s.dirty, s.replan = true, true, true
+	for _, d := range s.want {
 		r := s.record(d.Name)
 		if d.State == unit.StateLaunched && r.lastDesired != unit.StateLaunched {
 			r.gen++
@@ -119,35 +129,67 @@ func (s *Step) SetSchedule(desired []DesiredUnit) {
 		r.lastDesired = d.State
 	}
 	for name, r := range s.units {
-		if !listed(want, name) {
+		if _, ok := s.wanted(name); !ok {
 			r.lastDesired = unit.StateInactive
 		}
 	}
 }
 
-// listed reports whether want (sorted by name) has a unit named name.
-func listed(want []DesiredUnit, name string) bool {
-	lo, hi := 0, len(want)
+// wanted returns the desired unit named name, if the schedule has one.
+func (s *Step) wanted(name string) (DesiredUnit, bool) {
+	lo, hi := 0, len(s.want)
 	for lo < hi {
 		m := (lo + hi) / 2
-		if want[m].Name < name {
+		if s.want[m].Name < name {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo < len(want) && want[lo].Name == name
+	if lo < len(s.want) && s.want[lo].Name == name {
+		return s.want[lo], true
+	}
+	return DesiredUnit{}, false
 }
 
 // SetUnits gives what systemd reports now for the units fleet installed.
+// The step keeps a copy. A change that Plan cannot tell (activating to
+// active, a sub-state) only changes what is published.
 func (s *Step) SetUnits(current []CurrentUnit) {
-	s.current, s.dirty = current, true
+	s.replan = s.replan || !samePlanInput(s.current, current)
+	s.current, s.have, s.dirty = append(s.current[:0], current...), nil, true // resolved again when planned
+}
+
+// samePlanInput reports whether Plan sees a and b alike: the same units
+// with the same content, port and load state, each running, failed or
+// inactive alike.
+func samePlanInput(a, b []CurrentUnit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Name != y.Name || x.Hash != y.Hash || x.Port != y.Port || x.LoadState != y.LoadState ||
+			activity(x.ActiveState) != activity(y.ActiveState) {
+			return false
+		}
+	}
+	return true
+}
+
+// activity classes an active state as Plan does: failed, inactive or
+// running.
+func activity(state string) string {
+	if running(state) {
+		return "running"
+	}
+	return state
 }
 
 // FileDone reports a file task of the last Ready (load, unload,
 // daemon-reload) carried out, with its error.
 func (s *Step) FileDone(t Task, err error) {
-	s.dirty = true
+	s.dirty, s.replan = true, true
 	if t.Kind == TaskDaemonReload {
 		return // a failed reload shows as units systemd did not load
 	}
@@ -158,8 +200,12 @@ func (s *Step) FileDone(t Task, err error) {
 		}
 		if r.fileErr {
 			r.fileErr, r.reason, r.backoff = false, "", 0
+			s.failing--
 		}
 		return
+	}
+	if !r.fileErr {
+		s.failing++
 	}
 	r.fileErr = true
 	r.failedFor = startKey{hash: t.Hash, port: t.Port}
@@ -182,6 +228,9 @@ func (s *Step) JobDone(name string, kind TaskKind, result string) {
 		return // a job the step no longer waits for (replaced)
 	}
 	s.dirty = true
+	// A start done leaves the unit running, which changes no plan; any
+	// other end may let a task held back for the job go ahead.
+	s.replan = s.replan || kind != TaskStart || result != "done"
 	r.job, r.stuck = 0, false
 	s.jobs--
 	if result == "done" {
@@ -197,7 +246,7 @@ func (s *Step) JobDone(name string, kind TaskKind, result string) {
 // past their deadline are reported stuck; backoffs run out.
 func (s *Step) Tick(now time.Duration) {
 	s.now = now
-	if s.jobs == 0 && !s.anyRetryDue() {
+	if s.jobs == 0 && s.failing == 0 {
 		return
 	}
 	for _, r := range s.units {
@@ -207,25 +256,17 @@ func (s *Step) Tick(now time.Duration) {
 			s.dirty = true
 		}
 		if r.fileErr && r.retryAt <= now {
-			s.dirty = true
+			s.dirty, s.replan = true, true
 		}
 	}
-}
-
-// anyRetryDue reports whether some failed file task may be tried again.
-func (s *Step) anyRetryDue() bool {
-	for _, r := range s.units {
-		if r.fileErr && r.retryAt <= s.now {
-			return true
-		}
-	}
-	return false
 }
 
 // Restarted says the driver lost what it had published (a new lease):
 // every state is published again at the next Ready.
 func (s *Step) Restarted() {
-	clear(s.published)
+	for _, r := range s.units {
+		r.hasPub = false
+	}
 	s.dirty = true
 }
 

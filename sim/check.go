@@ -144,6 +144,9 @@ func (w *World) checkRunning(m, u int32) {
 		w.violate("liveness", fmt.Sprintf("%s is scheduled on %s, which is down", su.name, mc.id))
 	case k < 0:
 		w.violate("liveness", fmt.Sprintf("%s is scheduled on %s but not loaded there", su.name, mc.id))
+	case mc.units[k].active == sdFailed && mc.units[k].ended:
+		// It failed on its own after the agent started it: what happens
+		// next is its own Restart= business.
 	case mc.units[k].active != want:
 		w.violate("liveness", fmt.Sprintf("%s on %s is %s, want %s", su.name, mc.id, sdActiveNames[mc.units[k].active], sdActiveNames[want]))
 	}

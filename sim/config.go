@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"time"
+
+	"github.com/fleetsim/fleet/agent"
 )
 
 // Config sets the cluster's timings and the simulated world's behaviour.
@@ -26,6 +28,13 @@ type Config struct {
 	CrashPerHour  float64       // rate at which a running unit crashes
 
 	SampleInterval time.Duration // how often time series are sampled
+
+	JobTimeout time.Duration // the agents' deadline for a start or stop job (agent.DefaultJobTimeout)
+}
+
+// agentStep is the agents' step configuration.
+func (c Config) agentStep() agent.StepConfig {
+	return agent.StepConfig{JobTimeout: c.JobTimeout}
 }
 
 // DefaultConfig returns fleet's defaults and a quick, reliable world.

@@ -56,7 +56,7 @@ func (w *World) leaseCheck() {
 	w.stats.elections++
 	m := w.machines[best]
 	if m.leader == nil {
-		m.leader = leader.New(nil) // a fleetd's engine, with its own caches
+		m.leader = leader.New(w.sched) // a fleetd's engine; the scheduler's cache is a pure function of its input
 	}
 	m.leader.Elected()
 	m.viewRev = -1 // a new leader reads everything afresh

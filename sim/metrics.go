@@ -20,6 +20,7 @@ type stats struct {
 	rejectedCommits uint64
 	staleCommits    uint64
 	elections       uint64
+	published       uint64        // unit states the agents published or removed
 	extraCopies     int64         // copies running beyond one, summed over units
 	doubleRun       time.Duration // integral of extraCopies over time
 	running         int64         // (unit, machine) pairs active

@@ -132,8 +132,8 @@ func (w *World) applyOp(k int32) {
 	case OpPartition:
 		w.machines[i].cut = true
 	case OpHeal:
-		m := w.machines[i]
-		m.cut, m.dirty = false, true
+		w.machines[i].cut = false
+		w.wake(i) // its watch is back: it reads its schedule
 	case OpKillLeader:
 		if w.reg.leader >= 0 {
 			w.crash(w.reg.leader)
@@ -159,6 +159,9 @@ func (w *World) applyOp(k int32) {
 // setState changes a unit's desired state in its job: the leader then
 // refreshes the unit's placements, which wakes their agents.
 func (w *World) setState(u int32, s unit.State) {
+	if s == unit.StateLaunched && w.units[u].desired != unit.StateLaunched {
+		w.units[u].launches++
+	}
 	w.units[u].desired = s
 	w.reg.bump()
 }

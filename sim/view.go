@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
@@ -22,7 +25,7 @@ func (w *World) view() leader.View {
 			v.Machines = append(v.Machines, leader.Machine{ID: m.id, Metadata: m.meta})
 		}
 	}
-	v.Schedule = make([]leader.Placement, 0, len(v.Jobs))
+	v.Schedule = make([]leader.Placement, 0, w.placements())
 	w.eachPlacement(func(u, m int32, e entry) {
 		su := w.units[u]
 		v.Schedule = append(v.Schedule, leader.Placement{Unit: su.name, Machine: w.machines[m].id,
@@ -35,7 +38,7 @@ func (w *World) view() leader.View {
 // machine listed with whether it holds a lease: the liveness check's own
 // view, apart from the leader's.
 func (w *World) snapshot() *scheduler.Snapshot {
-	s := &scheduler.Snapshot{}
+	s := &scheduler.Snapshot{Placements: make([]scheduler.Placement, 0, w.placements())}
 	for i, m := range w.machines {
 		s.Machines = append(s.Machines, scheduler.Machine{ID: m.id, Metadata: m.meta, Alive: w.reg.alive(int32(i), w.now)})
 	}
@@ -88,10 +91,8 @@ func (w *World) eachPlacement(f func(u, m int32, e entry)) {
 			from = start[u-1]
 		}
 		run := buf[from:start[u]]
-		for a := 1; a < len(run); a++ { // insertion sort: runs are short
-			for b := a; b > 0 && rank[run[b].m] < rank[run[b-1].m]; b-- {
-				run[b], run[b-1] = run[b-1], run[b]
-			}
+		if len(run) > 1 { // a global unit's machines
+			slices.SortFunc(run, func(a, b placed) int { return cmp.Compare(rank[a.m], rank[b.m]) })
 		}
 		for _, pl := range run {
 			f(u, pl.m, pl.e)
@@ -103,4 +104,13 @@ func (w *World) eachPlacement(f func(u, m int32, e entry)) {
 type placed struct {
 	m int32
 	e entry
+}
+
+// placements counts the schedule's entries.
+func (w *World) placements() int {
+	n := 0
+	for _, es := range w.reg.sched {
+		n += len(es)
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/fleetsim/fleet/agent"
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
 )
@@ -29,6 +30,9 @@ type World struct {
 	// buffers of eachPlacement, kept between plans
 	placeStart []int32
 	placeBuf   []placed
+	// buffers of the agents' reads, kept between reads
+	desiredBuf []agent.DesiredUnit
+	currentBuf []agent.CurrentUnit
 	upos       map[string]int32
 	byHash     map[unit.Hash]int32 // a unit with that body, for the leaders' reads
 	awaiting   map[string][]int32  // MachineOf names not yet added -> their followers
@@ -56,6 +60,8 @@ type simUnit struct {
 	opts      []unit.Option // the body
 	req       unit.Requirements
 	global    bool
+	hang      bool   // its start jobs never complete
+	launches  uint32 // how many times its desired state became launched
 	removed   bool
 	followers []int32 // units naming this one in MachineOf
 	running   int32   // machines where it is active
@@ -142,6 +148,9 @@ func (w *World) AddUnit(name string, opts []unit.Option, desired unit.State) err
 	i := int32(len(w.units))
 	w.units = append(w.units, u)
 	w.upos[name] = i
+	if desired == unit.StateLaunched {
+		u.launches = 1
+	}
 	if _, ok := w.byHash[u.hash]; !ok {
 		w.byHash[u.hash] = i
 	}

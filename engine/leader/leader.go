@@ -49,6 +49,11 @@ type Leader struct {
 	lastPlan *scheduler.Plan
 	leftOut  []InvalidUnit
 
+	// entries lines up the requirements of entryJobs (the jobs of the
+	// last view resolved), nil where a body could not be read.
+	entryJobs []Job
+	entries   []*reqEntry
+
 	// buffers kept from one plan to the next
 	snap  scheduler.Snapshot
 	valid []Job

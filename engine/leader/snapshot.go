@@ -1,22 +1,35 @@
 package leader
 
 import (
+	"slices"
+
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
 )
 
 // resolve makes sure the requirements of every job of v are known: it
-// parses bodies already read and returns those still to ask for. waiting
-// is true when bodies asked for earlier have not come back.
+// parses bodies already read, lines up the entries with v.Jobs, and
+// returns the bodies still to ask for. waiting is true when bodies asked
+// for earlier have not come back. A job at the same position with the
+// same name and hash as in the last view reuses its entry without a
+// look-up.
 func (l *Leader) resolve(v *View) (need []unit.Hash, waiting bool) {
-	for _, j := range v.Jobs {
+	last, lastEntries := l.entryJobs, l.entries
+	entries := make([]*reqEntry, len(v.Jobs))
+	for i, j := range v.Jobs {
+		if i < len(last) && last[i].Name == j.Name && last[i].Hash == j.Hash && lastEntries[i] != nil {
+			entries[i] = lastEntries[i]
+			continue
+		}
 		k := reqKey{j.Name, j.Hash}
-		if _, ok := l.reqs[k]; ok {
+		if e, ok := l.reqs[k]; ok {
+			entries[i] = e
 			continue
 		}
 		if opts, ok := l.bodies[j.Hash]; ok {
 			req, _, err := unit.ParseRequirements(j.Name, opts)
-			l.reqs[k] = &reqEntry{req: req, err: err}
+			entries[i] = &reqEntry{req: req, err: err}
+			l.reqs[k] = entries[i]
 			continue
 		}
 		if be := l.bodyErr[j.Hash]; be != nil && be.rev >= v.Rev {
@@ -31,13 +44,15 @@ func (l *Leader) resolve(v *View) (need []unit.Hash, waiting bool) {
 	}
 	if len(need) == 0 && !waiting {
 		clear(l.bodies)
+		l.entryJobs, l.entries = v.Jobs, entries
 	}
 	return need, waiting
 }
 
 // snapshot builds the scheduler's input from v, leaving out units whose
 // requirements are unknown or invalid together with their placements. It
-// returns the units left out for the first time.
+// returns the units left out for the first time. resolve has lined up
+// the entries of v's jobs.
 func (l *Leader) snapshot(v *View) (*scheduler.Snapshot, []InvalidUnit) {
 	l.gen++
 	s := &l.snap
@@ -45,15 +60,15 @@ func (l *Leader) snapshot(v *View) (*scheduler.Snapshot, []InvalidUnit) {
 	for _, m := range v.Machines {
 		s.Machines = append(s.Machines, scheduler.Machine{ID: m.ID, Metadata: m.Metadata, Alive: true})
 	}
-	s.Units, l.valid, l.leftOut = s.Units[:0], l.valid[:0], nil
+	s.Units, l.valid, l.leftOut = slices.Grow(s.Units[:0], len(v.Jobs)), slices.Grow(l.valid[:0], len(v.Jobs)), nil
 	var (
 		fresh   []InvalidUnit
 		skipped map[string]bool
 	)
-	for _, j := range v.Jobs {
-		bad, first := l.check(j)
+	for i, j := range v.Jobs {
+		bad, first := l.check(j, l.entries[i])
 		if bad == nil {
-			s.Units = append(s.Units, scheduler.Unit{Name: j.Name, Desired: j.Desired, Req: l.reqs[reqKey{j.Name, j.Hash}].req})
+			s.Units = append(s.Units, scheduler.Unit{Name: j.Name, Desired: j.Desired, Req: l.entries[i].req})
 			l.valid = append(l.valid, j)
 			continue
 		}
@@ -66,7 +81,7 @@ func (l *Leader) snapshot(v *View) (*scheduler.Snapshot, []InvalidUnit) {
 			fresh = append(fresh, *bad)
 		}
 	}
-	s.Placements = s.Placements[:0]
+	s.Placements = slices.Grow(s.Placements[:0], len(v.Schedule))
 	for _, p := range v.Schedule {
 		if !skipped[p.Unit] {
 			s.Placements = append(s.Placements, scheduler.Placement{Unit: p.Unit, Machine: p.Machine, Port: p.Port})
@@ -76,10 +91,11 @@ func (l *Leader) snapshot(v *View) (*scheduler.Snapshot, []InvalidUnit) {
 	return s, fresh
 }
 
-// check returns why job j cannot be planned (nil if it can) and whether
-// that is reported for the first time. It marks the job's entry as used.
-func (l *Leader) check(j Job) (*InvalidUnit, bool) {
-	if e := l.reqs[reqKey{j.Name, j.Hash}]; e != nil {
+// check returns why job j (with its entry e, nil if its body could not
+// be read) cannot be planned, nil if it can, and whether that is
+// reported for the first time. It marks the entry as used.
+func (l *Leader) check(j Job, e *reqEntry) (*InvalidUnit, bool) {
+	if e != nil {
 		e.seen = l.gen
 		if e.err == nil {
 			return nil, false
