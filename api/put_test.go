@@ -103,7 +103,7 @@ func badPuts(t *testing.T) []badPut {
 	return []badPut{
 		{"new without options", "new.service", "", `{"desiredState":"launched"}`, 409, []string{"new.service", "no options"}},
 		{"new with empty options", "new.service", "", `{"options":[],"desiredState":"launched"}`, 409, []string{"no options"}},
-		{"empty section", "new.service", "", `{"options":[{"section":"","name":"A","value":"b"}]}`, 400, []string{"empty section"}},
+		{"empty section", "new.service", "", `{"options":[{"section":"","name":"A","value":"b"}]}`, 400, []string{"option 0", "section: empty"}},
 		{"bad [X-Fleet]", "new.service", "", `{"options":[{"section":"X-Fleet","name":"Global","value":"maybe"}]}`, 400, []string{"Global", "maybe"}},
 		{"MachineID with Conflicts", "new.service", "", `{"options":[{"section":"X-Fleet","name":"MachineID","value":"abc"},{"section":"X-Fleet","name":"Conflicts","value":"x*"}]}`, 400, []string{"MachineID", "Conflicts"}},
 		{"name without suffix", "new", "", `{"options":` + opts + `}`, 400, []string{"must end in"}},
