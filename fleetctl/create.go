@@ -202,10 +202,11 @@ func (s *session) readUnitFile(name, p string) (*unit.File, error) {
 	return f, s.checkBody(name, "unit file "+p, f)
 }
 
-// checkBody checks the [X-Fleet] section of f as unit name's, and warns
-// of keys fleet does not know.
+// checkBody checks f as unit name's body with unit.CheckSubmission, the
+// API's own check (so fleetctl refuses exactly what the API would, before
+// anything is sent), and warns of [X-Fleet] keys fleet does not know.
 func (s *session) checkBody(name, source string, f *unit.File) error {
-	_, warnings, err := unit.ParseRequirements(name, f.Options)
+	_, warnings, err := unit.CheckSubmission(name, f.Options)
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "WARNING: %s: %s\n", source, w)
 	}
