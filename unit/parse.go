@@ -31,8 +31,9 @@ const _ = uint(longLineMax - MaxFileSize)
 // inside a continuation; a line ending in an odd number of backslashes
 // continues on the next, its last backslash read as a space; section
 // headers, names and values are trimmed of blanks; a line may end in
-// "\r\n". Repeated sections are merged, each at its first position (as
-// systemd merges them), which is the only order NewFile accepts.
+// "\r\n"; a byte order mark at the start is skipped. Repeated sections
+// are merged, each at its first position (as systemd merges them), which
+// is the only order NewFile accepts.
 //
 // A file is refused when it is larger than MaxFileSize, is not UTF-8
 // (the API carries options as JSON, which would change the bad bytes),
@@ -54,6 +55,9 @@ func Parse(r io.Reader) (*File, error) {
 	return NewFile(groupSections(p.opts))
 }
 
+// utf8BOM is the byte order mark some editors start a UTF-8 file with.
+const utf8BOM = "\ufeff"
+
 // ParseString parses a unit file held in a string.
 func ParseString(s string) (*File, error) { return Parse(strings.NewReader(s)) }
 
@@ -66,6 +70,7 @@ type parser struct {
 
 // parse reads data line by line, joining continued lines.
 func (p *parser) parse(data []byte) error {
+	data = bytes.TrimPrefix(data, []byte(utf8BOM)) // as systemd skips it
 	data = bytes.TrimSuffix(data, []byte{'\n'})
 	var (
 		cont    []byte // the logical line being continued, or nil

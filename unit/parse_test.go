@@ -99,6 +99,7 @@ func TestParseAsSystemd(t *testing.T) {
 		{"equals in the value", "[S]\nEnvironment=A=B C=D\n", []Option{{"S", "Environment", "A=B C=D"}}},
 		{"tab inside a value", "[S]\nA=a\tb\n", []Option{{"S", "A", "a\tb"}}},
 		{"blanks trimmed", "[S]\n \tA \t= \tv a l\t \r\n", []Option{{"S", "A", "v a l"}}},
+		{"byte order mark", "\ufeff[S]\nA=1\n", []Option{{"S", "A", "1"}}},
 		{"CRLF", "[S]\r\nA=1\r\nB=2\r\n", []Option{{"S", "A", "1"}, {"S", "B", "2"}}},
 		{"repeated sections merged", "[U]\nA=1\n[S]\nB=2\n[U]\nC=3\n", []Option{{"U", "A", "1"}, {"U", "C", "3"}, {"S", "B", "2"}}},
 		{"empty value", "[S]\nA=\n", []Option{{"S", "A", ""}}},
