@@ -167,13 +167,13 @@ func (p *parser) line(b []byte) error {
 // groupSections returns opts with each section's options together, at
 // the section's first position, in file order otherwise.
 func groupSections(opts []Option) []Option {
+	bySection := make(map[string][]Option)
+	for _, o := range opts {
+		bySection[o.Section] = append(bySection[o.Section], o)
+	}
 	out := make([]Option, 0, len(opts))
 	for _, sec := range (&File{Options: opts}).Sections() {
-		for _, o := range opts {
-			if o.Section == sec {
-				out = append(out, o)
-			}
-		}
+		out = append(out, bySection[sec]...)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package unit
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,4 +123,20 @@ func padded(n int) string {
 	line := "#" + strings.Repeat("x", 98) + "\n"
 	s := "[Unit]\n" + strings.Repeat(line, (n-7)/len(line)-1)
 	return s + "#" + strings.Repeat("y", n-len(s)-2) + "\n"
+}
+
+// A file of many small sections, the most options the size limits allow,
+// parses in linear time: the agent reads every unit file on every
+// reconcile.
+func BenchmarkParseManySections(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < MaxFileSize-100; i++ {
+		fmt.Fprintf(&sb, "[S%d]\nA=\n", i)
+	}
+	text := sb.String()
+	for b.Loop() {
+		if _, err := ParseString(text); err != nil && !errors.Is(err, ErrTooLarge) {
+			b.Fatal(err)
+		}
+	}
 }
