@@ -136,8 +136,7 @@ func (s *session) planExisting(u api.Unit, a unitArg, m submitMode) (submission,
 	if err != nil {
 		return sub, err
 	}
-	old, err := unit.NewFile(u.Options)
-	if err == nil && old.Hash() == f.Hash() {
+	if storedFile(u).Hash() == f.Hash() {
 		return sub, nil
 	}
 	if !m.replace {
@@ -154,6 +153,11 @@ func (s *session) planExisting(u api.Unit, a unitArg, m submitMode) (submission,
 	return sub, &UnitError{Unit: u.Name, What: "is " + u.DesiredState,
 		Err: fmt.Errorf("%s --replace replaces only %s units; use the command for its state (start --replace)", m.verb, strings.Join(allowed, " or "))}
 }
+
+// storedFile is the body of a unit in the cluster, as stored: it is not
+// checked again, since a unit stored before a rule was added must still
+// be shown and compared (its hash is the one it was stored under).
+func storedFile(u api.Unit) *unit.File { return &unit.File{Options: u.Options} }
 
 // bodyFor finds the body of a unit that is not in the cluster: its file,
 // or for an instance its template, from the cluster or beside the file.

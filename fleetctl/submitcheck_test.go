@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fleetsim/fleet/api"
 	"github.com/fleetsim/fleet/unit"
 )
 
@@ -52,5 +53,20 @@ func TestReadUnitFileChecksAsTheAPI(t *testing.T) {
 		if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.says) {
 			t.Errorf("%.40s: %v, want %v saying %q", tt.name, err, tt.is, tt.says)
 		}
+	}
+}
+
+// A unit stored before the canonical-input rules (here with a trailing
+// blank and a section seen again) is still listed with the hash it was
+// stored under, and compared by it.
+func TestStoredUnitsAreNotCheckedAgain(t *testing.T) {
+	opts := []unit.Option{{Section: "Unit", Name: "Description", Value: "legacy "}, {Section: "Service", Name: "ExecStart", Value: "/bin/true"}, {Section: "Unit", Name: "After", Value: "a"}}
+	if _, err := unit.NewFile(opts); err == nil {
+		t.Fatal("test bug: the options are canonical")
+	}
+	want := (&unit.File{Options: opts}).Hash().String()
+	r := unitFileRow(api.Unit{Name: "legacy.service", Options: opts}, nil)
+	if r.Hash != want || r.Description != "legacy " {
+		t.Errorf("unitFileRow = hash %q, description %q; want %s", r.Hash, r.Description, want)
 	}
 }
