@@ -189,17 +189,25 @@ func TestPutRefusesNonCanonicalInput(t *testing.T) {
 
 // A unit with a 2.1 KB ExecStart line, which systemd runs, is accepted,
 // stored as sent, and parses back (as the agent's reader parses it) to
-// the same options and hash; so is a tab inside a value.
+// the same options and hash; so is a tab inside a value, and a body
+// just under the stored-size limit, which the real etcd must take.
 func TestPutAcceptsLongLines(t *testing.T) {
-	f := newFixture(t, api.Options{})
+	f := newFixture(t, api.Options{MaxBody: 2 << 20}) // the stored size is the limit here
 	for name, opts := range map[string][]unit.Option{
 		"long.service":   {{Section: "Service", Name: "ExecStart", Value: "/bin/sh -c 'echo " + strings.Repeat("x", 2100) + "'"}},
 		"longer.service": {{Section: "Service", Name: "ExecStart", Value: "/bin/sh -c 'echo " + strings.Repeat("y", 500<<10) + "'"}},
 		"tab.service":    {{Section: "Service", Name: "ExecStart", Value: "/bin/echo a\tb"}},
+		// At the stored-size limit: the limit is below what etcd takes.
+		"limit.service": {{Section: "Service", Name: "ExecStart", Value: strings.Repeat("z", unit.MaxStoredSize-80)}},
 	} {
 		b, err := json.Marshal(api.Unit{Options: opts})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if uf, err := unit.NewFile(opts); err != nil || uf.StoredSize() > unit.MaxStoredSize {
+			t.Fatalf("test bug: %s is not within the limits: %v", name, err)
+		} else if name == "limit.service" && unit.MaxStoredSize-uf.StoredSize() > 100 {
+			t.Fatalf("test bug: %s is %d bytes under the limit", name, unit.MaxStoredSize-uf.StoredSize())
 		}
 		wantStatus(t, f.put(name, string(b)), http.StatusCreated)
 		j, err := f.reg.Job(f.ctx, name)
