@@ -27,20 +27,10 @@ var ErrTooLarge = errors.New("unit: unit file too large")
 const blanks = " \t"
 
 // check refuses an option that systemd would read back differently from
-// its canonical line, or not at all. The rules:
-//
-//   - no text may hold a control character (U+0000-U+001F, U+007F-U+009F)
-//     except a tab inside a value: systemd ends lines at '\n', '\r' and
-//     NUL, so such a value would end early and the rest be read as more
-//     lines, perhaps other directives;
-//   - text must be UTF-8 (systemd skips lines that are not);
-//   - no name or value may start or end with a blank: systemd trims them,
-//     so the file would hash differently when read back;
-//   - the section is checked by checkSection;
-//   - the name may hold no blank and no '=' (it would end the name), and
-//     may not start with '#' or ';' (a comment) or '[' (a section header).
-//
-// A value may end in a backslash: Serialize writes a space after it.
+// its canonical line, or not at all; NewFile lists the rules. A newline
+// in a value, for one, would end it early and make the rest more lines,
+// perhaps other directives. A value may end in a backslash: Serialize
+// writes a space after it.
 func (o Option) check() error {
 	if err := checkSection(o.Section); err != nil {
 		return fmt.Errorf("section: %w", err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// ErrInvalidFile is wrapped by every unit file parse error.
+// ErrInvalidFile is wrapped by every error of Parse and NewFile.
 var ErrInvalidFile = errors.New("unit: invalid unit file")
 
 // Option is one "Name=Value" line of a unit file, in its section.
@@ -25,10 +25,21 @@ type File struct {
 
 // NewFile builds a File from options (as received over the API). It
 // refuses, naming the option, any option that systemd would not read back
-// as it is (see the rules of Option.check), options of a section that
-// appear again after another section (Serialize writes each section once,
-// so two lists would have one canonical form), and a file over
-// MaxFileSize or MaxStoredSize (errors that also wrap ErrTooLarge).
+// as it is:
+//
+//   - a control character (U+0000-U+001F, U+007F-U+009F) anywhere, but
+//     for a tab inside a value: systemd ends lines at '\n', '\r' and NUL;
+//   - text that is not UTF-8;
+//   - a blank (space, tab) at either end of a section, name or value,
+//     which systemd trims;
+//   - an empty section or name; brackets, quotes or backslashes in a
+//     section; a blank or '=' in a name, or a name starting with '#',
+//     ';' (a comment) or '[' (a section header).
+//
+// It also refuses options of a section that appear again after another
+// section (Serialize writes each section once, so two lists would have
+// one canonical form), and a file over MaxFileSize or MaxStoredSize
+// (errors that also wrap ErrTooLarge).
 //
 // On the options NewFile accepts, Serialize and Parse are inverses:
 // Parse(f.Serialize()) has exactly f's options, so the content hash
