@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -103,7 +105,7 @@ func badPuts(t *testing.T) []badPut {
 	return []badPut{
 		{"new without options", "new.service", "", `{"desiredState":"launched"}`, 409, []string{"new.service", "no options"}},
 		{"new with empty options", "new.service", "", `{"options":[],"desiredState":"launched"}`, 409, []string{"no options"}},
-		{"empty section", "new.service", "", `{"options":[{"section":"","name":"A","value":"b"}]}`, 400, []string{"empty section"}},
+		{"empty section", "new.service", "", `{"options":[{"section":"","name":"A","value":"b"}]}`, 400, []string{"option 0", "section: empty"}},
 		{"bad [X-Fleet]", "new.service", "", `{"options":[{"section":"X-Fleet","name":"Global","value":"maybe"}]}`, 400, []string{"Global", "maybe"}},
 		{"MachineID with Conflicts", "new.service", "", `{"options":[{"section":"X-Fleet","name":"MachineID","value":"abc"},{"section":"X-Fleet","name":"Conflicts","value":"x*"}]}`, 400, []string{"MachineID", "Conflicts"}},
 		{"name without suffix", "new", "", `{"options":` + opts + `}`, 400, []string{"must end in"}},
@@ -129,6 +131,97 @@ func badPuts(t *testing.T) []badPut {
 		{"no Content-Type", "new.service", "-", `{"options":` + opts + `}`, 415, []string{"Content-Type"}},
 		{"latin1", "new.service", "application/json; charset=latin1", `{"options":` + opts + `}`, 415, []string{"latin1"}},
 		{"2 MiB body", "new.service", "", big, 413, []string{"larger than"}},
+	}
+}
+
+// canonicalPuts are refusals of input that systemd would read back
+// otherwise, or that the machine or the store cannot take.
+func canonicalPuts(t *testing.T) []badPut {
+	t.Helper()
+	opts := optionsJSON(t, helloBody)
+	// one is a body of one option, '<' sent as it is: 300 KB of it is a
+	// small request, but six times that as the registry stores it.
+	one := func(section, name, value string) string {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(api.Unit{Options: []unit.Option{{Section: section, Name: name, Value: value}}}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	long := strings.Repeat("n", 242) + ".service"
+	return []badPut{
+		{"reserved fleetd.service", "fleetd.service", "", `{"options":` + opts + `}`, 400, []string{"reserved", "fleetd.service", "fleetd's own unit", "cannot lose"}},
+		{"reserved, state only", "dbus.socket", "", `{"desiredState":"launched"}`, 400, []string{"reserved", "D-Bus"}},
+		{"reserved systemd-*", "systemd-journald.service", "", `{"options":` + opts + `}`, 400, []string{"systemd-", "systemd's own units"}},
+		{"reserved sshd instance", "sshd@1.service", "", `{"options":` + opts + `}`, 400, []string{"sshd"}},
+		{"250-byte name", long, "", `{"options":` + opts + `}`, 400, []string{"250 bytes long", "limit of 239"}},
+		{"newline in a value", "new.service", "", one("Service", "ExecStart", "x\n[Service]\nExecStartPre=/bin/touch FILE"), 400, []string{`option 0 ("Service"/"ExecStart")`, "value: control character U+000A"}},
+		{"carriage return in a value", "new.service", "", one("Service", "ExecStart", "/bin/true\r"), 400, []string{"value: control character U+000D"}},
+		{"NUL in a value", "new.service", "", one("Service", "ExecStart", "/bin/true\u0000"), 400, []string{"value: control character U+0000"}},
+		{"escape in a value", "new.service", "", one("Service", "ExecStart", "\u001b[31m"), 400, []string{"value: control character U+001B"}},
+		{"newline in a name", "new.service", "", one("Service", "Exec\nStart", "/bin/true"), 400, []string{"name: control character U+000A"}},
+		{"newline in a section", "new.service", "", one("Service\n", "ExecStart", "/bin/true"), 400, []string{"section: control character U+000A"}},
+		{"trailing space in a value", "new.service", "", one("Service", "ExecStart", "/bin/true "), 400, []string{"value: starts or ends with a blank"}},
+		{"leading tab in a value", "new.service", "", one("Service", "ExecStart", "\t/bin/true"), 400, []string{"value: starts or ends with a blank"}},
+		{"space in a name", "new.service", "", one("Service", "Exec Start", "/bin/true"), 400, []string{"name: ' ' at byte 4"}},
+		{"trailing space in a section", "new.service", "", one("Service ", "ExecStart", "/bin/true"), 400, []string{"section: starts or ends with a blank"}},
+		{"name starting with '#'", "new.service", "", one("Service", "#ExecStart", "/bin/true"), 400, []string{"name: starts with '#'"}},
+		{"section seen again", "new.service", "", `{"options":[{"section":"Unit","name":"A","value":"1"},{"section":"Service","name":"B","value":"2"},{"section":"Unit","name":"C","value":"3"}]}`, 400, []string{"option 2", `section "Unit" appears again`}},
+		{"300 KB of '<'", "new.service", "", one("Service", "ExecStart", strings.Repeat("<", 300<<10)), 413, []string{"1843", "bytes as stored", "limit of 1048576"}},
+	}
+}
+
+// TestPutRefusesNonCanonicalInput checks each refusal's status and
+// message, and that the registry is left as it was.
+func TestPutRefusesNonCanonicalInput(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	for _, tt := range canonicalPuts(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.snapshot()
+			a := f.do(http.MethodPut, "/fleet/v1/units/"+tt.path, "application/json", tt.body)
+			wantError(t, a, tt.code, tt.says...)
+			f.unchanged(t, before)
+		})
+	}
+}
+
+// A unit with a 2.1 KB ExecStart line, which systemd runs, is accepted,
+// stored as sent, and parses back (as the agent's reader parses it) to
+// the same options and hash; so is a tab inside a value, and a body
+// just under the stored-size limit, which the real etcd must take.
+func TestPutAcceptsLongLines(t *testing.T) {
+	f := newFixture(t, api.Options{MaxBody: 2 << 20}) // the stored size is the limit here
+	for name, opts := range map[string][]unit.Option{
+		"long.service":   {{Section: "Service", Name: "ExecStart", Value: "/bin/sh -c 'echo " + strings.Repeat("x", 2100) + "'"}},
+		"longer.service": {{Section: "Service", Name: "ExecStart", Value: "/bin/sh -c 'echo " + strings.Repeat("y", 500<<10) + "'"}},
+		"tab.service":    {{Section: "Service", Name: "ExecStart", Value: "/bin/echo a\tb"}},
+		// At the stored-size limit: the limit is below what etcd takes.
+		"limit.service": {{Section: "Service", Name: "ExecStart", Value: strings.Repeat("z", unit.MaxStoredSize-80)}},
+	} {
+		b, err := json.Marshal(api.Unit{Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uf, err := unit.NewFile(opts); err != nil || uf.StoredSize() > unit.MaxStoredSize {
+			t.Fatalf("test bug: %s is not within the limits: %v", name, err)
+		} else if name == "limit.service" && unit.MaxStoredSize-uf.StoredSize() > 100 {
+			t.Fatalf("test bug: %s is %d bytes under the limit", name, unit.MaxStoredSize-uf.StoredSize())
+		}
+		wantStatus(t, f.put(name, string(b)), http.StatusCreated)
+		j, err := f.reg.Job(f.ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := f.reg.File(f.ctx, j.Hash)
+		if err != nil || !reflect.DeepEqual(stored.Options, opts) {
+			t.Fatalf("%s: stored %v, %v", name, stored, err)
+		}
+		back, err := unit.ParseString(stored.Serialize())
+		if err != nil || back.Hash() != j.Hash || !reflect.DeepEqual(back.Options, opts) {
+			t.Errorf("%s: read back as %v, %v (hash %s, job's %s)", name, back, err, back.Hash().Short(), j.Hash.Short())
+		}
 	}
 }
 

@@ -51,7 +51,11 @@ func (s *server) putUnit(w http.ResponseWriter, r *http.Request) error {
 	return s.updateUnit(w, r, j, req)
 }
 
-// checkPut checks a PUT body against the unit name of the URL.
+// checkPut checks a PUT body against the unit name of the URL. A
+// reserved name (unit.CheckSubmittable) is refused whatever the body, and
+// options pass unit.CheckSubmission, the check fleetctl makes too: 400
+// naming the option at fault, or 413 for a body over the stored-size
+// limit (which etcd would refuse).
 func checkPut(name string, body Unit) (putRequest, error) {
 	req := putRequest{name: name}
 	if body.Name != "" && body.Name != name {
@@ -67,12 +71,15 @@ func checkPut(name string, body Unit) (putRequest, error) {
 		}
 		req.desired, req.hasDesired = st, true
 	}
+	if err := unit.CheckSubmittable(name); err != nil {
+		return req, errorf(http.StatusBadRequest, "%w", err)
+	}
 	if len(body.Options) > 0 {
-		f, err := unit.NewFile(body.Options)
-		if err != nil {
-			return req, errorf(http.StatusBadRequest, "options: %w", err)
+		f, _, err := unit.CheckSubmission(name, body.Options)
+		if errors.Is(err, unit.ErrTooLarge) {
+			return req, errorf(http.StatusRequestEntityTooLarge, "options: %w", err)
 		}
-		if _, _, err := unit.ParseRequirements(name, f.Options); err != nil {
+		if err != nil {
 			return req, errorf(http.StatusBadRequest, "options: %w", err)
 		}
 		req.file = f

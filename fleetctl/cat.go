@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/fleetsim/fleet/unit"
 )
 
 // catCmd is `fleetctl cat UNIT...`.
@@ -31,10 +29,7 @@ func (c *catCmd) run(ctx context.Context, s *session, args []string) error {
 		return err
 	}
 	for i, u := range units {
-		f, err := unit.NewFile(u.Options)
-		if err != nil {
-			return &UnitError{Unit: u.Name, What: "has a body that cannot be read", Err: err}
-		}
+		f := storedFile(u)
 		if i > 0 {
 			fmt.Fprintln(s.out)
 		}

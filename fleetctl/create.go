@@ -136,8 +136,7 @@ func (s *session) planExisting(u api.Unit, a unitArg, m submitMode) (submission,
 	if err != nil {
 		return sub, err
 	}
-	old, err := unit.NewFile(u.Options)
-	if err == nil && old.Hash() == f.Hash() {
+	if storedFile(u).Hash() == f.Hash() {
 		return sub, nil
 	}
 	if !m.replace {
@@ -154,6 +153,11 @@ func (s *session) planExisting(u api.Unit, a unitArg, m submitMode) (submission,
 	return sub, &UnitError{Unit: u.Name, What: "is " + u.DesiredState,
 		Err: fmt.Errorf("%s --replace replaces only %s units; use the command for its state (start --replace)", m.verb, strings.Join(allowed, " or "))}
 }
+
+// storedFile is the body of a unit in the cluster, as stored: it is not
+// checked again, since a unit stored before a rule was added must still
+// be shown and compared (its hash is the one it was stored under).
+func storedFile(u api.Unit) *unit.File { return &unit.File{Options: u.Options} }
 
 // bodyFor finds the body of a unit that is not in the cluster: its file,
 // or for an instance its template, from the cluster or beside the file.
@@ -202,10 +206,11 @@ func (s *session) readUnitFile(name, p string) (*unit.File, error) {
 	return f, s.checkBody(name, "unit file "+p, f)
 }
 
-// checkBody checks the [X-Fleet] section of f as unit name's, and warns
-// of keys fleet does not know.
+// checkBody checks f as unit name's body with unit.CheckSubmission, the
+// API's own check (so fleetctl refuses exactly what the API would, before
+// anything is sent), and warns of [X-Fleet] keys fleet does not know.
 func (s *session) checkBody(name, source string, f *unit.File) error {
-	_, warnings, err := unit.ParseRequirements(name, f.Options)
+	_, warnings, err := unit.CheckSubmission(name, f.Options)
 	for _, w := range warnings {
 		fmt.Fprintf(s.err, "WARNING: %s: %s\n", source, w)
 	}

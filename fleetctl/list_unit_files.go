@@ -90,9 +90,8 @@ func (c *listUnitFilesCmd) run(ctx context.Context, s *session, _ []string) erro
 func unitFileRow(u api.Unit, reached *globalReached) unitFileJSON {
 	r := unitFileJSON{Unit: u.Name, DesiredState: u.DesiredState, CurrentState: u.CurrentState,
 		MachineID: u.MachineID, Global: isGlobal(u), Machines: reached}
-	if f, err := unit.NewFile(u.Options); err == nil {
-		r.Hash, r.Description = f.Hash().String(), f.Description()
-	}
+	f := storedFile(u)
+	r.Hash, r.Description = f.Hash().String(), f.Description()
 	return r
 }
 

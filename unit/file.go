@@ -1,22 +1,14 @@
 package unit
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"unicode/utf8"
-
-	sdunit "github.com/coreos/go-systemd/v22/unit"
 )
 
-// MaxFileSize bounds the size of a unit file accepted by Parse.
-const MaxFileSize = 1 << 20
-
-// ErrInvalidFile is wrapped by every unit file parse error.
+// ErrInvalidFile is wrapped by every error of Parse and NewFile.
 var ErrInvalidFile = errors.New("unit: invalid unit file")
 
 // Option is one "Name=Value" line of a unit file, in its section.
@@ -31,75 +23,58 @@ type File struct {
 	Options []Option
 }
 
-// Parse reads a systemd unit file. Errors wrap ErrInvalidFile and say why.
+// NewFile builds a File from options (as received over the API). It
+// refuses, naming the option, any option that systemd would not read back
+// as it is:
 //
-// A file is refused when NewFile would refuse its options, when it is
-// larger than MaxFileSize, when it is not UTF-8 (the API carries options
-// as JSON, which would replace the bad bytes and so change the hash), or
-// when a line is longer than maxLineLength bytes with its newline. The
-// line limit is systemd's; go-systemd checks it only on what its read
-// buffer happens to hold, so a file could pass whose canonical form, the
-// same lines at other offsets, would not.
-func Parse(r io.Reader) (*File, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidFile, MaxFileSize)
-	}
-	if err := checkLines(data); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
-	}
-	// The end of the file ends its last line. Without the added newline a
-	// last line `A=x\` (a continuation cut by EOF) parses to a value that
-	// its own canonical form does not parse back to, so the hash changes.
-	opts, err := sdunit.DeserializeOptions(io.MultiReader(bytes.NewReader(data), strings.NewReader("\n")))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
-	}
-	options := make([]Option, 0, len(opts))
-	for _, o := range opts {
-		options = append(options, Option{Section: o.Section, Name: o.Name, Value: o.Value})
-	}
-	// The API's rules too, so that what a file holds can be submitted:
-	// go-systemd accepts "=v" and section names such as "[" or "a\nb".
-	return NewFile(options)
-}
-
-// maxLineLength is systemd's LINE_MAX, newline included.
-const maxLineLength = sdunit.SYSTEMD_LINE_MAX
-
-// checkLines rejects data that is not UTF-8 or has a line too long.
-func checkLines(data []byte) error {
-	for n := 1; len(data) > 0; n++ {
-		line, rest, _ := bytes.Cut(data, []byte{'\n'})
-		if len(line) >= maxLineLength {
-			return fmt.Errorf("line %d too long (max %d bytes)", n, maxLineLength)
-		}
-		if !utf8.Valid(line) {
-			return fmt.Errorf("line %d is not valid UTF-8", n)
-		}
-		data = rest
-	}
-	return nil
-}
-
-// ParseString parses a unit file held in a string.
-func ParseString(s string) (*File, error) { return Parse(strings.NewReader(s)) }
-
-// NewFile builds a File from options (as received over the API), checking
-// that every option has a section and a name.
+//   - a control character (U+0000-U+001F, U+007F-U+009F) anywhere, but
+//     for a tab inside a value: systemd ends lines at '\n', '\r' and NUL;
+//   - text that is not UTF-8;
+//   - a blank (space, tab) at either end of a section, name or value,
+//     which systemd trims;
+//   - an empty section or name; brackets, quotes or backslashes in a
+//     section; a blank or '=' in a name, or a name starting with '#',
+//     ';' (a comment) or '[' (a section header).
+//
+// It also refuses options of a section that appear again after another
+// section (Serialize writes each section once, so two lists would have
+// one canonical form), and a file over MaxFileSize or MaxStoredSize
+// (errors that also wrap ErrTooLarge).
+//
+// On the options NewFile accepts, Serialize and Parse are inverses:
+// Parse(f.Serialize()) has exactly f's options, so the content hash
+// covers exactly what is stored, and two option lists never share one.
 func NewFile(opts []Option) (*File, error) {
 	for i, o := range opts {
-		if strings.TrimSpace(o.Section) == "" || strings.TrimSpace(o.Name) == "" {
-			return nil, fmt.Errorf("%w: option %d (%s=%q) has an empty section or name", ErrInvalidFile, i, o.Name, o.Value)
-		}
-		if strings.ContainsAny(o.Section, "[]\n") || strings.ContainsAny(o.Name, "=\n") {
-			return nil, fmt.Errorf("%w: option %d has a malformed section %q or name %q", ErrInvalidFile, i, o.Section, o.Name)
+		if err := o.check(); err != nil {
+			return nil, fmt.Errorf("%w: option %d (%.40q/%.40q): %w", ErrInvalidFile, i, o.Section, o.Name, err)
 		}
 	}
-	return &File{Options: append([]Option(nil), opts...)}, nil
+	if err := checkGrouped(opts); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
+	}
+	f := &File{Options: append([]Option(nil), opts...)}
+	if err := f.checkSize(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
+	}
+	return f, nil
+}
+
+// checkGrouped refuses options whose section appears again after another
+// section.
+func checkGrouped(opts []Option) error {
+	seen := make(map[string]bool)
+	for i, o := range opts {
+		if i > 0 && o.Section == opts[i-1].Section {
+			continue
+		}
+		if seen[o.Section] {
+			return fmt.Errorf("option %d (%.40q/%.40q): section %.40q appears again after section %.40q: give each section's options together",
+				i, o.Section, o.Name, o.Section, opts[i-1].Section)
+		}
+		seen[o.Section] = true
+	}
+	return nil
 }
 
 // Serialize returns the canonical form of the file: sections in order of
@@ -108,21 +83,22 @@ func NewFile(opts []Option) (*File, error) {
 // ending in a backslash is written with a space after it, so that it is
 // not read back as continued on the next line.
 func (f *File) Serialize() string {
+	bySection := make(map[string][]Option)
+	for _, o := range f.Options {
+		bySection[o.Section] = append(bySection[o.Section], o)
+	}
 	var b strings.Builder
 	for i, sec := range f.Sections() {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
 		b.WriteString("[" + sec + "]\n")
-		for _, o := range f.Options {
-			if o.Section != sec {
-				continue
-			}
+		for _, o := range bySection[sec] {
 			b.WriteString(o.Name + "=" + o.Value)
 			if strings.HasSuffix(o.Value, `\`) {
-				// Not a continuation (that ends in "\\\n"), but it would
-				// read as one, to go-systemd and systemd alike, and take
-				// in the next line. A space after it keeps the value.
+				// A line ending in an odd number of backslashes is
+				// continued on the next, by systemd and Parse alike. A
+				// space after the value (trimmed when read) keeps it.
 				b.WriteByte(' ')
 			}
 			b.WriteByte('\n')
@@ -134,8 +110,10 @@ func (f *File) Serialize() string {
 // Sections lists the section names in order of first appearance.
 func (f *File) Sections() []string {
 	var out []string
+	seen := make(map[string]bool)
 	for _, o := range f.Options {
-		if !containsString(out, o.Section) {
+		if !seen[o.Section] {
+			seen[o.Section] = true
 			out = append(out, o.Section)
 		}
 	}

@@ -7,8 +7,13 @@ import (
 	"strings"
 )
 
-// MaxNameLength is the longest unit name fleet (and systemd) accept.
-const MaxNameLength = 256
+// MaxNameLength is the longest unit name fleet accepts, in bytes. A name
+// becomes file names in the agent's units directory, the longest of
+// them the temporary file a unit is written through,
+// ".<name>.<up to 10 digits>.tmp", which must fit in the 255 bytes a file
+// name may have on Linux: 255-16 = 239. (systemd's own limit, 255, would
+// leave units that are accepted and then never written.)
+const MaxNameLength = 239
 
 // ErrInvalidName is wrapped by every name validation error.
 var ErrInvalidName = errors.New("unit: invalid unit name")
@@ -93,7 +98,7 @@ func checkNameChars(s string) error {
 	case s == "":
 		return fmt.Errorf("%w: empty name", ErrInvalidName)
 	case len(s) > MaxNameLength:
-		return fmt.Errorf("%w %.40q...: longer than %d characters", ErrInvalidName, s, MaxNameLength)
+		return fmt.Errorf("%w %.40q...: %d bytes long, over the limit of %d", ErrInvalidName, s, len(s), MaxNameLength)
 	case s[0] == '@':
 		return fmt.Errorf("%w %q: must not start with '@'", ErrInvalidName, s)
 	}

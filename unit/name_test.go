@@ -50,7 +50,8 @@ func TestParseNameInvalid(t *testing.T) {
 		rule string // a fragment of the error message naming the rule
 	}{
 		{"", "empty name"},
-		{strings.Repeat("a", MaxNameLength-len(".service")+1) + ".service", "longer than 256"},
+		{strings.Repeat("a", MaxNameLength-len(".service")+1) + ".service", "240 bytes long, over the limit of 239"},
+		{strings.Repeat("a", 242) + ".service", "250 bytes long"},
 		{"@foo.service", "must not start with '@'"},
 		{"@.service", "must not start with '@'"},
 		{"foo bar.service", "character ' ' at position 3"},
