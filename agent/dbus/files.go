@@ -149,8 +149,23 @@ func (s *Systemd) installedNames() ([]string, error) {
 	return names, nil
 }
 
-// installed reads the installed units' files and ports. systemd's states
-// are left empty.
+// marker opens every unit file fleet writes: the agent manages only files
+// that start with it, so a file someone else put in the units directory
+// (or a host service's name) is never stopped or removed. It is a comment,
+// which systemd and the parser skip, so it changes no hash.
+const marker = "# Written by fleetd: this unit file is fleet's to change or remove.\n"
+
+// fileContent is what Load writes for f.
+func fileContent(f *unit.File) string { return marker + f.Serialize() }
+
+// ErrNotOurs is returned by readInstalled for a file fleet did not write.
+var ErrNotOurs = errors.New("dbus: not a unit file fleet wrote")
+
+// installed reads the installed units' files and ports; systemd's states
+// are left empty. Files fleet did not write and names fleet never manages
+// (unit.CheckSubmittable) are left out. A file of fleet's that cannot be
+// read back is listed with a zero hash, so that the agent replaces or
+// removes it: one bad file never stops the others.
 func (s *Systemd) installed() ([]agent.CurrentUnit, error) {
 	names, err := s.installedNames()
 	if err != nil {
@@ -158,15 +173,22 @@ func (s *Systemd) installed() ([]agent.CurrentUnit, error) {
 	}
 	out := make([]agent.CurrentUnit, 0, len(names))
 	for _, name := range names {
+		if unit.CheckSubmittable(name) != nil {
+			continue
+		}
 		u, err := s.readInstalled(name)
-		if err != nil {
-			return nil, fmt.Errorf("dbus: units: %s: %w", name, err)
+		switch {
+		case errors.Is(err, ErrNotOurs):
+			continue
+		case err != nil:
+			u = agent.CurrentUnit{Name: name}
 		}
 		out = append(out, u)
 	}
 	return out, nil
 }
 
+// readInstalled reads one unit file fleet wrote, and its port.
 func (s *Systemd) readInstalled(name string) (agent.CurrentUnit, error) {
 	path, err := unit.PathIn(s.unitsDir, name)
 	if err != nil {
@@ -176,7 +198,11 @@ func (s *Systemd) readInstalled(name string) (agent.CurrentUnit, error) {
 	if err != nil {
 		return agent.CurrentUnit{}, err
 	}
-	f, err := unit.ParseString(string(b))
+	text, ok := strings.CutPrefix(string(b), marker)
+	if !ok {
+		return agent.CurrentUnit{}, fmt.Errorf("%w: %s", ErrNotOurs, path)
+	}
+	f, err := unit.ParseString(text)
 	if err != nil {
 		return agent.CurrentUnit{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/fleetsim/fleet/unit"
@@ -93,8 +92,10 @@ func TestReadPort(t *testing.T) {
 	}
 }
 
-// The listing holds unit files only: no drop-in directories, temporary
-// files or stray names; a file that does not parse is an error naming it.
+// The listing holds the unit files fleet wrote only: no drop-in
+// directories, temporary files, stray names, files without fleet's
+// marker or names fleet never manages; a file of fleet's that does not
+// parse is listed with a zero hash, beside the others.
 func TestInstalled(t *testing.T) {
 	units := t.TempDir()
 	s := New(units)
@@ -106,8 +107,18 @@ func TestInstalled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeUnitFile(units, path, f.Serialize()); err != nil {
+	if err := writeUnitFile(units, path, fileContent(f)); err != nil {
 		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"fleetd.service": fileContent(f), // a host service's name, marker or not
+		"other.service":  f.Serialize(),  // no marker: someone else's
+		"sshd@1.service": fileContent(f),
+		"dbus.socket":    fileContent(f),
+	} {
+		if err := os.WriteFile(filepath.Join(units, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, name := range []string{".a.service.123.tmp", "README", "b.service.d/" + portFile} {
 		p := filepath.Join(units, name)
@@ -122,11 +133,12 @@ func TestInstalled(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Name != "a.service" || got[0].Hash != f.Hash() || got[0].Port != 0 {
 		t.Errorf("installed() = %+v, %v; want a.service only", got, err)
 	}
-	if err := os.WriteFile(filepath.Join(units, "bad.service"), []byte("[Service\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(units, "bad.service"), []byte(marker+"[Service\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.installed(); !errors.Is(err, unit.ErrInvalidFile) || !strings.Contains(err.Error(), "bad.service") {
-		t.Errorf("installed() with a bad file: %v, want unit.ErrInvalidFile naming bad.service", err)
+	got, err = s.installed()
+	if err != nil || len(got) != 2 || got[0].Name != "a.service" || got[1].Name != "bad.service" || !got[1].Hash.IsZero() {
+		t.Errorf("installed() with a bad file: %+v, %v; want a.service, and bad.service with no hash", got, err)
 	}
 	if got, err := New(filepath.Join(units, "missing")).installed(); err != nil || len(got) != 0 {
 		t.Errorf("installed() of a missing directory: %v, %v", got, err)

@@ -16,7 +16,7 @@ func install(t *testing.T, s *Systemd, name string, f *unit.File) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeUnitFile(s.unitsDir, path, f.Serialize()); err != nil {
+	if err := writeUnitFile(s.unitsDir, path, fileContent(f)); err != nil {
 		t.Fatalf("write %s: %v", name, err)
 	}
 }

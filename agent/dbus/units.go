@@ -65,7 +65,7 @@ func (s *Systemd) Load(ctx context.Context, name string, f *unit.File, port uint
 		return fmt.Errorf("dbus: load: %w", err)
 	}
 	s.setOurs(name, true)
-	if err := writeUnitFile(s.unitsDir, path, f.Serialize()); err != nil {
+	if err := writeUnitFile(s.unitsDir, path, fileContent(f)); err != nil {
 		return fmt.Errorf("dbus: load %s: %w", name, err)
 	}
 	if _, err := conn.LinkUnitFilesContext(ctx, []string{path}, true, true); err != nil {
