@@ -18,6 +18,7 @@ func (w *World) agentTick(i int32) {
 	if !m.cut && m.agent != nil {
 		m.agent.Tick(w.now)
 		w.agentRun(i)
+		w.checkDue(i)
 	}
 	w.schedule(m.scaled(w.cfg.AgentInterval), evAgentTick, i, 0)
 }
@@ -90,7 +91,10 @@ func (w *World) currentOf(m *machine) []agent.CurrentUnit {
 	out := w.currentBuf[:0]
 	for _, s := range m.units {
 		load := "loaded"
-		if !s.loaded {
+		switch {
+		case s.loadErr:
+			load = "error"
+		case !s.loaded:
 			load = "not-found"
 		}
 		out = append(out, agent.CurrentUnit{Name: w.units[s.u].name, Hash: s.hash, Port: s.port,

@@ -126,7 +126,7 @@ func (w *World) checkLiveness() {
 	}
 	w.checkMachines(all) // a full safety audit, not just the machines a commit touched
 	for i, u := range w.units {
-		if u.desired.Active() && !u.removed && !u.global && !unplaceable[u.name] && w.reg.where[i] < 0 {
+		if u.desired.Active() && !u.removed && !u.global && !u.beh.CorruptBody && !unplaceable[u.name] && w.reg.where[i] < 0 {
 			w.violate("liveness", fmt.Sprintf("%s is schedulable but has no machine", u.name))
 		}
 	}
@@ -144,9 +144,13 @@ func (w *World) checkRunning(m, u int32) {
 		w.violate("liveness", fmt.Sprintf("%s is scheduled on %s, which is down", su.name, mc.id))
 	case k < 0:
 		w.violate("liveness", fmt.Sprintf("%s is scheduled on %s but not loaded there", su.name, mc.id))
-	case mc.units[k].active == sdFailed && mc.units[k].ended:
-		// It failed on its own after the agent started it: what happens
-		// next is its own Restart= business.
+	case mc.units[k].loadErr:
+		// systemd will not load it: the agent publishes it failed, why.
+	case mc.units[k].ended && mc.units[k].active != sdActive && mc.units[k].active != sdActivating:
+		// It failed or exited on its own after the agent started it: what
+		// happens next is its own Restart= business.
+	case want == sdActive && mc.units[k].active == sdActivating && (su.beh.Start == StartHangs || su.beh.Start == StartSlow):
+		// Its start job is still running, as its program makes it.
 	case mc.units[k].active != want:
 		w.violate("liveness", fmt.Sprintf("%s on %s is %s, want %s", su.name, mc.id, sdActiveNames[mc.units[k].active], sdActiveNames[want]))
 	}
@@ -161,4 +165,30 @@ func (w *World) anyMachineServes() bool {
 		}
 	}
 	return false
+}
+
+// checkDue: a start that became due is queued within one agent interval,
+// whatever other units' jobs are doing (a start that hangs holds back no
+// other unit). Due means desired launched here, loaded, inactive, and not
+// ended on its own since the agent last started it.
+func (w *World) checkDue(i int32) {
+	m := w.machines[i]
+	es, j := w.reg.sched[i], 0
+	for k := range m.units { // both sorted by unit: one merge walk
+		s := &m.units[k]
+		for j < len(es) && es[j].u < s.u {
+			j++
+		}
+		launched := j < len(es) && es[j].u == s.u && unit.State(es[j].desired) == unit.StateLaunched
+		due := launched && s.loaded && s.active == sdInactive && !s.ended
+		switch {
+		case !due:
+			s.dueSince = 0
+		case s.dueSince == 0:
+			s.dueSince = w.now
+		case w.now-s.dueSince > m.scaled(w.cfg.AgentInterval)+time.Second:
+			w.violate("agent", fmt.Sprintf("%s on %s: start due since %v not queued", w.units[s.u].name, m.id, ShortDuration(s.dueSince)))
+			s.dueSince = w.now // once per interval
+		}
+	}
 }

@@ -123,6 +123,10 @@ func (w *World) drive(i int32) {
 		}
 		if r.Plan != nil {
 			w.checkPlanTargets(r.Plan.Actions)
+			w.leftOut = w.leftOut[:0]
+			for _, bad := range m.leader.LeftOut() {
+				w.leftOut = append(w.leftOut, bad.Unit)
+			}
 		}
 		switch {
 		case len(r.Bodies) > 0:
@@ -142,9 +146,13 @@ func (w *World) bodies(hs []unit.Hash) []leader.Body {
 	out := make([]leader.Body, len(hs))
 	for k, h := range hs {
 		out[k].Hash = h
-		if u, ok := w.byHash[h]; ok {
+		u, ok := w.byHash[h]
+		switch {
+		case ok && w.units[u].beh.CorruptBody:
+			out[k].Err = fmt.Errorf("sim: unit body %s: corrupt record", h.Short())
+		case ok:
 			out[k].Options = w.units[u].opts
-		} else {
+		default:
 			out[k].Err = fmt.Errorf("sim: no unit body %s", h.Short())
 		}
 	}

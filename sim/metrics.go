@@ -21,6 +21,8 @@ type stats struct {
 	staleCommits    uint64
 	elections       uint64
 	published       uint64        // unit states the agents published or removed
+	agentStarts     uint64        // start jobs the agents queued
+	restarts        uint64        // starts systemd made on its own (Restart=)
 	extraCopies     int64         // copies running beyond one, summed over units
 	doubleRun       time.Duration // integral of extraCopies over time
 	running         int64         // (unit, machine) pairs active
@@ -130,6 +132,9 @@ type Result struct {
 	LivenessChecked      bool
 	LivenessNote         string                  // why liveness was not checked though it was due
 	Unscheduled          []scheduler.Unscheduled // from the last plan
+	LeftOut              []string                // units the last plan left out: a body that does not decode or parse
+	AgentStarts          uint64                  // start jobs the agents queued
+	Restarts             uint64                  // starts systemd made on its own, as units' Restart= asked
 	Series               []Sample
 	Faults               []FaultMark
 }
@@ -161,6 +166,8 @@ func (w *World) Result() Result {
 	if p := w.lastPlan; p != nil {
 		r.Unscheduled = append(r.Unscheduled, p.Unscheduled...)
 	}
+	r.LeftOut = w.leftOut
+	r.AgentStarts, r.Restarts = w.stats.agentStarts, w.stats.restarts
 	r.Reschedule = summarize(w.stats.reschedule)
 	for _, u := range w.units {
 		if u.lost && !u.removed {

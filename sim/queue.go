@@ -22,6 +22,7 @@ const (
 	evOp                                // injected operation b
 	evSample                            // sample the time series
 	evLiveness                          // check liveness
+	evUnitRestart                       // systemd restarts unit b on machine a (c: generation it ended in)
 )
 
 // event is one entry of the queue. Events are ordered by (at, seq), seq

@@ -37,6 +37,13 @@ var ErrScenario = errors.New("sim: bad scenario")
 //	    A unit (launched unless told) with [X-Fleet] options, checked as
 //	    fleet checks them, unknown keys refused: unit web@{1..3}.service
 //	    Conflicts=web@*. A template (web@.service) is only ever inactive.
+//	    Two keys say how the unit behaves in the simulated world:
+//	    sim=runs|hangs|slow|exits|fails (its start job completes, never
+//	    completes, completes after 3m, completes and the program exits at
+//	    once, fails), sim=refused (systemd will not load its file),
+//	    sim=corrupt (its body in the registry does not decode), and
+//	    Restart=no|on-failure|always (what systemd does when it ends,
+//	    within systemd's default start limit, 5 starts in 10s).
 //	at TIME OPERATION
 //	    Injects an operation; at lines are written in time order, and a
 //	    machine or unit must be defined (or joined) on an earlier line.
@@ -106,6 +113,7 @@ type scUnit struct {
 	name  string
 	state unit.State
 	opts  []unit.Option
+	beh   Behaviour
 	line  int
 }
 
@@ -146,6 +154,9 @@ func (s *Scenario) World() (*World, error) {
 	}
 	for _, u := range s.units {
 		if err := w.AddUnit(u.name, u.opts, u.state); err != nil {
+			return nil, s.errAt(u.line, err)
+		}
+		if err := w.SetBehaviour(u.name, u.beh); err != nil {
 			return nil, s.errAt(u.line, err)
 		}
 	}

@@ -61,6 +61,9 @@ var metrics = []metric{
 	{"commits_rejected", countMetric, func(r *Result) float64 { return float64(r.RejectedCommits) }},
 	{"scheduler_calls", countMetric, func(r *Result) float64 { return float64(r.SchedulerCalls) }},
 	{"events", countMetric, func(r *Result) float64 { return float64(r.Events) }},
+	{"agent_starts", countMetric, func(r *Result) float64 { return float64(r.AgentStarts) }},
+	{"restarts", countMetric, func(r *Result) float64 { return float64(r.Restarts) }},
+	{"left_out", countMetric, func(r *Result) float64 { return float64(len(r.LeftOut)) }},
 }
 
 func findMetric(name string) *metric {

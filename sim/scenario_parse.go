@@ -199,11 +199,20 @@ func (p *parser) unit(args []string) error {
 		}
 		rest = rest[1:]
 	}
-	var opts []unit.Option
+	var (
+		opts []unit.Option
+		beh  Behaviour
+	)
 	for _, w := range rest {
 		k, v, ok := strings.Cut(w, "=")
 		if !ok || k == "" {
 			return p.errorf("unit %s: %q is not Key=Value", args[0], w)
+		}
+		if own, err := beh.set(k, v); own {
+			if err != nil {
+				return p.errorf("unit %s: %w", args[0], err)
+			}
+			continue
 		}
 		opts = append(opts, unit.Option{Section: unit.FleetSection, Name: k, Value: v})
 	}
@@ -218,7 +227,7 @@ func (p *parser) unit(args []string) error {
 			return p.errorf("unit %s: a template unit is never loaded or launched (submit it inactive; its instances run)", name)
 		}
 		p.units[name] = p.line
-		p.s.units = append(p.s.units, scUnit{name: name, state: state, opts: opts, line: p.line})
+		p.s.units = append(p.s.units, scUnit{name: name, state: state, opts: opts, beh: beh, line: p.line})
 	}
 	return nil
 }

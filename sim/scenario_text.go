@@ -438,6 +438,9 @@ func (s *Scenario) String() string {
 		for _, o := range u.opts {
 			b.WriteString(" " + o.Name + "=" + quoteWord(o.Value))
 		}
+		if bw := u.beh.String(); bw != "" {
+			b.WriteString(" " + bw)
+		}
 		b.WriteString("\n")
 	}
 	for _, o := range s.ops {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/fleetsim/fleet/agent"
 	"github.com/fleetsim/fleet/unit"
@@ -21,6 +22,15 @@ type sdUnit struct {
 	// anew.
 	ended  bool
 	launch uint32 // the unit's launch count when the agent started it
+
+	loadErr  bool // systemd would not load the file (load state error)
+	agentJob bool // the start in progress is the agent's job (not a restart of systemd's)
+	// the start limit's window: when it opened and how many starts since
+	limitFrom  time.Duration
+	limitCount int
+	// dueSince is when a start of the unit became due (desired launched,
+	// loaded, inactive, not ended on its own), 0 if none is due
+	dueSince time.Duration
 }
 
 const (
@@ -42,7 +52,8 @@ func (w *World) fileTask(i int32, t agent.Task) error {
 	m.sdChanged = true
 	if t.Kind == agent.TaskDaemonReload {
 		for k := range m.units {
-			m.units[k].loaded = true
+			refused := w.units[m.units[k].u].beh.RefuseLoad
+			m.units[k].loaded, m.units[k].loadErr = !refused, refused
 		}
 		return nil
 	}
@@ -59,7 +70,7 @@ func (w *World) fileTask(i int32, t agent.Task) error {
 		if k < 0 {
 			k = m.insert(u)
 		}
-		m.units[k].hash, m.units[k].port, m.units[k].loaded = t.Hash, t.Port, false
+		m.units[k].hash, m.units[k].port, m.units[k].loaded, m.units[k].loadErr = t.Hash, t.Port, false, false
 	case agent.TaskUnload:
 		if k >= 0 {
 			if s := m.units[k].active; s == sdActive || s == sdActivating {
@@ -86,7 +97,7 @@ func (w *World) queueJob(i int32, t agent.Task) bool {
 	switch t.Kind {
 	case agent.TaskStart:
 		w.checkStart(i, k)
-		w.startUnit(i, k)
+		w.startUnit(i, k, true)
 		return false
 	default:
 		w.stopUnit(i, k)
@@ -106,53 +117,92 @@ func (w *World) checkStart(i int32, k int) {
 	s.ended, s.launch = false, su.launches
 }
 
-func (w *World) startUnit(i int32, k int) {
+// startUnit starts unit k of machine i, for the agent's job or for a
+// restart of systemd's own, within systemd's start limit.
+func (w *World) startUnit(i int32, k int, job bool) {
 	m := w.machines[i]
 	s := &m.units[k]
-	s.active = sdActivating
+	su := w.units[s.u]
 	s.gen++
+	s.agentJob, s.dueSince = job, 0
 	m.sdChanged = true
-	if w.units[s.u].hang {
-		return // a start job that never completes
+	if job {
+		w.stats.agentStarts++
+	} else {
+		w.stats.restarts++
 	}
-	d := w.cfg.StartTime + jitter(w.rngStart, w.cfg.StartJitter)
+	if w.now-s.limitFrom >= startLimitEvery || s.limitCount == 0 {
+		s.limitFrom, s.limitCount = w.now, 0
+	}
+	if s.limitCount++; s.limitCount > startLimitBurst {
+		s.active, s.ended = sdFailed, true // start-limit-hit
+		if job {
+			m.agent.JobDone(su.name, agent.TaskStart, "failed")
+		}
+		return
+	}
+	s.active = sdActivating
+	var d time.Duration
+	switch su.beh.Start {
+	case StartHangs:
+		return // a start job that never completes
+	case StartSlow:
+		d = SlowStart
+	default:
+		d = w.cfg.StartTime + jitter(w.rngStart, w.cfg.StartJitter)
+	}
 	w.seq++
 	w.queue.push(event{at: w.now + d, seq: w.seq, kind: evUnitStarted, a: i, b: s.u, c: s.gen, inc: m.inc})
 }
 
+// stopUnit stops unit k of machine i at once; a start in progress is
+// canceled.
 func (w *World) stopUnit(i int32, k int) {
 	m := w.machines[i]
 	s := &m.units[k]
-	if s.active == sdActive {
+	switch {
+	case s.active == sdActive:
 		w.unitDown(s.u, false)
+	case s.active == sdActivating && s.agentJob:
+		m.agent.JobDone(w.units[s.u].name, agent.TaskStart, "canceled")
 	}
-	s.active = sdInactive
+	s.active, s.agentJob = sdInactive, false
 	s.gen++
 	m.sdChanged = true
 }
 
-// unitStarted ends a start job: the unit runs, or fails to start.
+// unitStarted ends a start: the unit runs, exits at once, or fails.
 func (w *World) unitStarted(i, u int32, gen uint32) {
 	m := w.machines[i]
 	k := m.find(u)
 	if k < 0 || m.units[k].gen != gen || m.units[k].active != sdActivating {
 		return
 	}
+	s, su := &m.units[k], w.units[u]
 	m.sdChanged = true
-	name := w.units[u].name
-	if w.cfg.StartFailProb > 0 && w.rngStart.Float64() < w.cfg.StartFailProb {
-		m.units[k].active, m.units[k].ended = sdFailed, true
-		m.agent.JobDone(name, agent.TaskStart, "failed")
-		w.agentRun(i)
-		return
+	job := s.agentJob
+	s.agentJob = false
+	result := "done"
+	switch {
+	case su.beh.Start == StartFails || w.cfg.StartFailProb > 0 && w.rngStart.Float64() < w.cfg.StartFailProb:
+		s.active, s.ended, result = sdFailed, true, "failed"
+		w.maybeRestart(i, k, true)
+	case su.beh.Start == StartExits:
+		w.unitUp(u)
+		w.unitDown(u, false)
+		s.active, s.ended = sdInactive, true
+		w.maybeRestart(i, k, false)
+	default:
+		s.active = sdActive
+		w.unitUp(u)
+		if w.cfg.CrashPerHour > 0 {
+			d := exponential(w.rngCrash, w.cfg.CrashPerHour)
+			w.seq++
+			w.queue.push(event{at: w.now + d, seq: w.seq, kind: evUnitCrash, a: i, b: u, c: gen, inc: m.inc})
+		}
 	}
-	m.units[k].active = sdActive
-	w.unitUp(u)
-	m.agent.JobDone(name, agent.TaskStart, "done")
-	if w.cfg.CrashPerHour > 0 {
-		d := exponential(w.rngCrash, w.cfg.CrashPerHour)
-		w.seq++
-		w.queue.push(event{at: w.now + d, seq: w.seq, kind: evUnitCrash, a: i, b: u, c: gen, inc: m.inc})
+	if job {
+		m.agent.JobDone(su.name, agent.TaskStart, result)
 	}
 	w.agentRun(i)
 }
@@ -167,6 +217,30 @@ func (w *World) unitCrash(i, u int32, gen uint32) {
 	m.units[k].active, m.units[k].ended = sdFailed, true
 	m.sdChanged = true
 	w.unitDown(u, false)
+	w.maybeRestart(i, k, true)
+	w.agentRun(i)
+}
+
+// maybeRestart applies the unit's Restart= after it ended: systemd
+// starts it again after RestartSec.
+func (w *World) maybeRestart(i int32, k int, failed bool) {
+	s := &w.machines[i].units[k]
+	if !w.units[s.u].beh.Restart.restarts(failed) {
+		return
+	}
+	w.seq++
+	w.queue.push(event{at: w.now + restartSec, seq: w.seq, kind: evUnitRestart, a: i, b: s.u, c: s.gen, inc: w.machines[i].inc})
+}
+
+// unitRestart is systemd restarting a unit that ended, as its Restart=
+// asks.
+func (w *World) unitRestart(i, u int32, gen uint32) {
+	m := w.machines[i]
+	k := m.find(u)
+	if k < 0 || m.units[k].gen != gen || (m.units[k].active != sdFailed && m.units[k].active != sdInactive) {
+		return
+	}
+	w.startUnit(i, k, false)
 }
 
 // find returns the position of unit u in m's systemd, or -1.

@@ -43,7 +43,7 @@ func (w *World) snapshot() *scheduler.Snapshot {
 		s.Machines = append(s.Machines, scheduler.Machine{ID: m.id, Metadata: m.meta, Alive: w.reg.alive(int32(i), w.now)})
 	}
 	for _, i := range w.unitsByName() {
-		if u := w.units[i]; !u.removed {
+		if u := w.units[i]; !u.removed && !u.beh.CorruptBody { // the leader cannot read it
 			s.Units = append(s.Units, scheduler.Unit{Name: u.name, Desired: u.desired, Req: u.req})
 		}
 	}

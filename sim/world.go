@@ -38,6 +38,7 @@ type World struct {
 	awaiting   map[string][]int32  // MachineOf names not yet added -> their followers
 	reg        registry
 	lastPlan   *scheduler.Plan      // the last plan any leader made
+	leftOut    []string             // the units it left out
 	sched      *scheduler.Scheduler // the liveness check's, apart from the leaders'
 
 	ops     []Op
@@ -60,7 +61,7 @@ type simUnit struct {
 	opts      []unit.Option // the body
 	req       unit.Requirements
 	global    bool
-	hang      bool   // its start jobs never complete
+	beh       Behaviour
 	launches  uint32 // how many times its desired state became launched
 	removed   bool
 	followers []int32 // units naming this one in MachineOf
@@ -254,6 +255,8 @@ func (w *World) dispatch(e *event) {
 		w.unitStarted(e.a, e.b, e.c)
 	case evUnitCrash:
 		w.unitCrash(e.a, e.b, e.c)
+	case evUnitRestart:
+		w.unitRestart(e.a, e.b, e.c)
 	case evEngineTick:
 		w.engineTick(e.a)
 	case evLeaseCheck:
