@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"github.com/fleetsim/fleet/agent"
 	"github.com/fleetsim/fleet/unit"
 )
@@ -34,11 +36,34 @@ func (w *World) agentWake(i int32) {
 	w.agentRun(i)
 }
 
+// watchRelist is how long an agent whose watch was lost takes to list
+// its schedule again (fleetd's agent retries its session after a second).
+const watchRelist = time.Second
+
+// loseWatch loses machine i's schedule watch, as a compaction past its
+// revision does: changes go unseen until the agent lists again.
+func (w *World) loseWatch(i int32) {
+	m := w.machines[i]
+	if !m.up || m.watchLost {
+		return
+	}
+	m.watchLost = true
+	w.schedule(watchRelist, evAgentRelist, i, 0)
+}
+
+// agentRelist is machine i's agent listing its schedule again after its
+// watch was lost.
+func (w *World) agentRelist(i int32) {
+	m := w.machines[i]
+	m.watchLost, m.woken = false, false
+	w.wake(i)
+}
+
 // wake tells machine i's agent, through its watch, that its schedule
 // changed.
 func (w *World) wake(i int32) {
 	m := w.machines[i]
-	if !m.up || m.cut || m.woken {
+	if !m.up || m.cut || m.woken || m.watchLost {
 		return
 	}
 	m.woken = true

@@ -168,8 +168,13 @@ func (w *World) commitArrive(k int32) {
 	c := &w.commits[k]
 	changes := c.changes
 	c.changes = nil
+	// A request that times out (commit-timeouts) either never reached the
+	// store or reached it and lost its answer: the leader cannot tell.
+	lost := w.now < w.reg.timeoutUntil && w.rngLoss.Float64() < w.reg.timeoutRate
 	outcome, rev := leader.Applied, int64(0)
 	switch {
+	case lost && w.rngLoss.Float64() < 0.5:
+		outcome = leader.Failed
 	case w.reg.leader != c.from || c.term != w.reg.term || w.now >= w.reg.leaderUntil:
 		w.stats.rejectedCommits++
 		outcome = leader.NotLeader
@@ -181,6 +186,10 @@ func (w *World) commitArrive(k int32) {
 		w.applyChanges(changes)
 		w.reg.rev++
 		rev = w.reg.rev
+	}
+	if lost {
+		outcome, rev = leader.Failed, 0
+		w.stats.timedOut++
 	}
 	if m := w.machines[c.from]; m.up && m.inc == c.inc && m.leader != nil {
 		m.leader.Committed(outcome, rev)

@@ -23,6 +23,7 @@ type stats struct {
 	published       uint64        // unit states the agents published or removed
 	agentStarts     uint64        // start jobs the agents queued
 	restarts        uint64        // starts systemd made on its own (Restart=)
+	timedOut        uint64        // commits whose answer was lost
 	extraCopies     int64         // copies running beyond one, summed over units
 	doubleRun       time.Duration // integral of extraCopies over time
 	running         int64         // (unit, machine) pairs active
@@ -134,6 +135,7 @@ type Result struct {
 	Unscheduled          []scheduler.Unscheduled // from the last plan
 	LeftOut              []string                // units the last plan left out: a body that does not decode or parse
 	AgentStarts          uint64                  // start jobs the agents queued
+	TimedOutCommits      uint64                  // commits whose answer was lost (commit-timeouts)
 	Restarts             uint64                  // starts systemd made on its own, as units' Restart= asked
 	Series               []Sample
 	Faults               []FaultMark
@@ -167,7 +169,7 @@ func (w *World) Result() Result {
 		r.Unscheduled = append(r.Unscheduled, p.Unscheduled...)
 	}
 	r.LeftOut = w.leftOut
-	r.AgentStarts, r.Restarts = w.stats.agentStarts, w.stats.restarts
+	r.AgentStarts, r.Restarts, r.TimedOutCommits = w.stats.agentStarts, w.stats.restarts, w.stats.timedOut
 	r.Reschedule = summarize(w.stats.reschedule)
 	for _, u := range w.units {
 		if u.lost && !u.removed {

@@ -24,10 +24,12 @@ const (
 	OpJoin                             // a new machine joins, with Metadata
 	OpSetState                         // unit's desired state becomes State
 	OpSetMetadata                      // machine's metadata becomes Metadata
+	OpCommitTimeouts                   // commits' answers are lost with probability Rate for For
+	OpLoseWatch                        // machine's schedule watch is lost (compaction): it lists again
 )
 
 var opNames = [...]string{"", "kill", "rejoin", "partition", "heal", "kill-leader", "registry-slow",
-	"lose-heartbeats", "skew", "join", "set-state", "metadata"}
+	"lose-heartbeats", "skew", "join", "set-state", "metadata", "commit-timeouts", "lose-watch"}
 
 // String returns the operation's name as scenario files write it.
 func (k OpKind) String() string {
@@ -45,7 +47,7 @@ type Op struct {
 	State    unit.State        // OpSetState
 	Extra    time.Duration     // OpRegistrySlow: added latency
 	For      time.Duration     // OpRegistrySlow, OpLoseHeartbeats: how long
-	Rate     float64           // OpLoseHeartbeats: probability; OpSkew: fraction
+	Rate     float64           // OpLoseHeartbeats, OpCommitTimeouts: probability; OpSkew: fraction
 	Metadata map[string]string // OpJoin, OpSetMetadata
 	IsFault  bool              // counts as a fault for the liveness check
 }
@@ -82,7 +84,7 @@ func (w *World) At(t time.Duration, op Op) error {
 }
 
 func (w *World) checkOp(t time.Duration, op Op) error {
-	needsMachine := op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState
+	needsMachine := op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState && op.Kind != OpCommitTimeouts
 	if op.Kind == 0 || int(op.Kind) >= len(opNames) {
 		return fmt.Errorf("sim: unknown operation %d", op.Kind)
 	}
@@ -118,7 +120,7 @@ func (w *World) joinsBy(id string, t time.Duration) bool {
 func (w *World) applyOp(k int32) {
 	op := w.ops[k]
 	i, known := w.mpos[op.Machine]
-	if !known && op.Kind != OpJoin && op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState {
+	if !known && op.Kind != OpJoin && op.Kind != OpKillLeader && op.Kind != OpRegistrySlow && op.Kind != OpSetState && op.Kind != OpCommitTimeouts {
 		w.violate("engine", "operation "+op.Label()+" names an unknown machine") // At checks this: a bug if seen
 		return
 	}
@@ -153,6 +155,10 @@ func (w *World) applyOp(k int32) {
 	case OpSetMetadata:
 		w.machines[i].meta = copyMeta(op.Metadata)
 		w.reg.bump()
+	case OpCommitTimeouts:
+		w.reg.timeoutRate, w.reg.timeoutUntil = op.Rate, w.now+op.For
+	case OpLoseWatch:
+		w.loseWatch(i)
 	}
 }
 

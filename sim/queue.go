@@ -23,6 +23,7 @@ const (
 	evSample                            // sample the time series
 	evLiveness                          // check liveness
 	evUnitRestart                       // systemd restarts unit b on machine a (c: generation it ended in)
+	evAgentRelist                       // machine a's agent lists its schedule again after losing its watch
 )
 
 // event is one entry of the queue. Events are ordered by (at, seq), seq

@@ -24,6 +24,9 @@ type registry struct {
 	writes    uint64
 	slowUntil time.Duration
 	slowExtra time.Duration
+	// commits' answers are lost with timeoutRate until timeoutUntil
+	timeoutRate  float64
+	timeoutUntil time.Duration
 }
 
 // entry is one unit of a machine's schedule, with the desired state the

@@ -52,6 +52,10 @@ var ErrScenario = errors.New("sim: bad scenario")
 //	        registry-slow +2s for 30s      every registry round 2s slower
 //	        lose-heartbeats M 50% for 1m   M's heartbeats lost at that rate
 //	        skew M 5%                      M's clock runs 5% slow (-5%: fast)
+//	        commit-timeouts 50% for 1m     commits' answers lost at that rate
+//	                                       (applied or not, the leader cannot tell)
+//	        lose-watch M                   M's schedule watch is lost (compaction);
+//	                                       its agent lists again a second later
 //	    Operator actions:
 //	        join M [k=v ...]               a new machine boots
 //	        metadata M [k=v ...]           M's metadata is replaced
@@ -68,7 +72,10 @@ var ErrScenario = errors.New("sim: bad scenario")
 //	    again after its machine died), reschedule_p50, reschedule_p99,
 //	    reschedule_max (durations), double_run (unit-seconds of extra
 //	    copies: 90 or 1m30s), elections, commits, commits_rejected,
-//	    scheduler_calls, events.
+//	    scheduler_calls, events, agent_starts (start jobs the agents
+//	    queued), restarts (starts systemd made as Restart= asked),
+//	    commits_timed_out, left_out (units the last plan left out: a
+//	    body that does not decode or parse).
 //	assert unscheduled UNIT [REASON]
 //	    The last plan left UNIT without a machine (for that reason, as
 //	    the scheduler names it: conflict, ports-used-up, metadata, ...).

@@ -63,6 +63,7 @@ var metrics = []metric{
 	{"events", countMetric, func(r *Result) float64 { return float64(r.Events) }},
 	{"agent_starts", countMetric, func(r *Result) float64 { return float64(r.AgentStarts) }},
 	{"restarts", countMetric, func(r *Result) float64 { return float64(r.Restarts) }},
+	{"commits_timed_out", countMetric, func(r *Result) float64 { return float64(r.TimedOutCommits) }},
 	{"left_out", countMetric, func(r *Result) float64 { return float64(len(r.LeftOut)) }},
 }
 

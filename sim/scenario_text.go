@@ -306,6 +306,8 @@ var opSpecs = []opSpec{
 	{"registry-slow", OpRegistrySlow, true, 0, targetNone, parseSlow, slowText},
 	{"lose-heartbeats", OpLoseHeartbeats, true, 0, targetMachine, parseLoss, lossText},
 	{"skew", OpSkew, true, 0, targetMachine, parseSkew, skewText},
+	{"commit-timeouts", OpCommitTimeouts, true, 0, targetNone, parseTimeouts, lossText},
+	{"lose-watch", OpLoseWatch, true, 0, targetMachine, noArgs, noText},
 	{"join", OpJoin, false, 0, targetNewMachine, parseMetaArgs, metaText},
 	{"metadata", OpSetMetadata, false, 0, targetMachine, parseMetaArgs, metaText},
 	{"start", OpSetState, false, unit.StateLaunched, targetUnit, noArgs, noText},
@@ -365,6 +367,19 @@ func slowText(op *Op) string { return "+" + ShortDuration(op.Extra) + " for " + 
 func parseLoss(op *Op, args []string) error {
 	if len(args) == 0 {
 		return errors.New("want lose-heartbeats MACHINE RATE for DURATION")
+	}
+	rate, err := parseProbability(args[0])
+	if err != nil {
+		return err
+	}
+	op.Rate = rate
+	op.For, err = parseFor(args[1:])
+	return err
+}
+
+func parseTimeouts(op *Op, args []string) error {
+	if len(args) == 0 {
+		return errors.New("want commit-timeouts RATE for DURATION")
 	}
 	rate, err := parseProbability(args[0])
 	if err != nil {

@@ -13,8 +13,11 @@ import (
 // MachineOf chains, MachineMetadata with every operator, Global, Replaces,
 // Ports, some loaded or inactive) and a random mix of faults and operator
 // actions drawn from seed (crash, rejoin, partition and heal, leader loss,
-// slow registry, lost heartbeats, clock skew, a machine joining, metadata
-// changes, start, stop and unload) over the first eight minutes. Every
+// slow registry, lost heartbeats, clock skew, commits' answers lost,
+// schedule watches lost, a machine joining, metadata changes, start, stop
+// and unload) over the first eight minutes; one unit in ten has a trouble
+// (a start that hangs or is slow, a program that exits or fails, with or
+// without Restart=, a file systemd refuses, a body that does not decode). Every
 // fault is then healed, every machine rejoined and every clock set right,
 // so that liveness applies, and the scenario runs for 20 minutes and
 // asserts that nothing was violated and liveness was checked. The same
@@ -66,13 +69,21 @@ func newSwarmGen(c chooser, machines int) *swarmGen {
 
 func (g *swarmGen) pick(list []string) string { return list[g.c.IntN(len(list))] }
 
+// swarmBehaviours are the troubles a unit may be drawn with.
+var swarmBehaviours = []string{"sim=hangs", "sim=slow", "sim=exits", "sim=fails", "sim=exits Restart=always",
+	"sim=fails Restart=on-failure", "sim=refused", "sim=corrupt"}
+
 // unit adds a unit line; names are the expanded names the line defines.
+// Some units are loaded or inactive, some are drawn with a trouble.
 func (g *swarmGen) unit(line string, names ...string) {
 	switch g.c.IntN(12) {
 	case 0:
 		line = strings.Replace(line, " ", " loaded ", 1)
 	case 1:
 		line = strings.Replace(line, " ", " inactive ", 1)
+	}
+	if g.c.IntN(10) == 0 {
+		line += " " + g.pick(swarmBehaviours)
 	}
 	g.lines = append(g.lines, strings.TrimSpace(line))
 	g.units = append(g.units, names...)
@@ -157,7 +168,7 @@ func (g *swarmGen) upMachines() []string {
 func (g *swarmGen) operation(t time.Duration) {
 	m := g.pick(g.machines)
 	window := time.Duration(10+g.c.IntN(81)) * time.Second
-	switch g.c.IntN(12) {
+	switch g.c.IntN(14) {
 	case 0, 1:
 		if up := g.upMachines(); len(up) > 1 {
 			m = g.pick(up)
@@ -188,6 +199,11 @@ func (g *swarmGen) operation(t time.Duration) {
 	case 8:
 		g.skewed[m] = true
 		g.at(t, "skew %s %s", m, g.pick([]string{"-20%", "10%", "50%", "250%"}))
+	case 9:
+		g.windowTo = max(g.windowTo, t+window)
+		g.at(t, "commit-timeouts %s for %s", g.pick([]string{"20%", "50%", "100%"}), ShortDuration(window))
+	case 10:
+		g.at(t, "lose-watch %s", m)
 	default:
 		g.operatorAction(t, m)
 	}

@@ -257,6 +257,8 @@ func (w *World) dispatch(e *event) {
 		w.unitCrash(e.a, e.b, e.c)
 	case evUnitRestart:
 		w.unitRestart(e.a, e.b, e.c)
+	case evAgentRelist:
+		w.agentRelist(e.a)
 	case evEngineTick:
 		w.engineTick(e.a)
 	case evLeaseCheck:
