@@ -265,3 +265,18 @@ func TestSwarmIsDeterministic(t *testing.T) {
 		t.Fatalf("same swarm, different traces: %v", hashes)
 	}
 }
+
+// A swarm written out with --emit-scenario runs as a scenario file with
+// the same trace: a failing seed becomes a test.
+func TestEmittedSwarmReplaysAsAScenario(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "swarm-9.sim")
+	swarm := runJSON(t, "--swarm", "--seed", "9", "--machines", "8", "--units", "40", "--emit-scenario", path)
+	file := runJSON(t, "--scenario", path)
+	if swarm["trace_hash"] != file["trace_hash"] || swarm["events"] != file["events"] {
+		t.Fatalf("swarm %v/%v events, its file %v/%v", swarm["trace_hash"], swarm["events"], file["trace_hash"], file["events"])
+	}
+	code, _, errOut := fleetsim(t, "--machines", "5", "--units", "5", "--emit-scenario", path)
+	if code != exitUsage || !strings.Contains(errOut, "--emit-scenario") {
+		t.Fatalf("--emit-scenario with the workload: exit %d, %q", code, errOut)
+	}
+}

@@ -32,6 +32,7 @@ type job struct {
 	until    time.Duration
 	name     string                   // scenario name, "" for the workload
 	check    func(sim.Result) []error // the scenario's asserts, if any
+	scenario *sim.Scenario            // the scenario that runs, nil for the workload
 	build    time.Duration            // wall time to build the world
 	killNote string                   // "10% at 20m", for the workload
 }
@@ -49,6 +50,9 @@ func run(args []string, e env) int {
 	}
 	j, err := prepare(o)
 	if err != nil {
+		return e.fail(err)
+	}
+	if err := emit(o, j); err != nil { // before the run: a failing run keeps its file
 		return e.fail(err)
 	}
 	var report *os.File
@@ -119,6 +123,23 @@ func (e env) print(o *options, s *summary) error {
 			fmt.Fprintf(e.stderr, "  %s\n", a)
 		}
 		fmt.Fprintf(e.stderr, "replay: %s\n", s.Replay)
+		if o.swarm && o.emitScenario == "" {
+			fmt.Fprintf(e.stderr, "keep it as a scenario file: %s --emit-scenario swarm-%d.sim\n", s.Replay, s.Seed)
+		}
+	}
+	return nil
+}
+
+// emit writes the scenario of --emit-scenario.
+func emit(o *options, j *job) error {
+	if o.emitScenario == "" {
+		return nil
+	}
+	if j.scenario == nil {
+		return usageError("--emit-scenario: only a scenario file or a swarm is a scenario")
+	}
+	if err := os.WriteFile(o.emitScenario, []byte(j.scenario.String()), 0o644); err != nil {
+		return fmt.Errorf("--emit-scenario: %w", err)
 	}
 	return nil
 }
@@ -188,7 +209,7 @@ func fromScenario(o *options, sc *sim.Scenario) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &job{world: w, until: sc.Until, name: sc.Name, check: sc.Check}, nil
+	return &job{world: w, until: sc.Until, name: sc.Name, check: sc.Check, scenario: sc}, nil
 }
 
 // measure is what the command measured around the simulation.
