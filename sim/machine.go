@@ -81,6 +81,15 @@ func (w *World) heartbeat(i int32) {
 	m.hbPhase = 0
 }
 
+// heartbeatArrive renews machine i's lease. A machine whose lease ran
+// out registers again under a new one, as fleetd's agent does: the states
+// it published went with the old lease, so its agent publishes them all
+// again.
 func (w *World) heartbeatArrive(i int32) {
+	if !w.reg.alive(i, w.now) && w.reg.registered[i] {
+		if m := w.machines[i]; m.up && m.agent != nil {
+			m.agent.Restarted()
+		}
+	}
 	w.reg.register(i, w.now, w.cfg.AgentTTL)
 }
