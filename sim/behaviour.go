@@ -42,10 +42,10 @@ const (
 	RestartAlways                         // Restart=always
 )
 
-// systemd's defaults for restarts: RestartSec, and the start limit
-// (StartLimitIntervalSec, StartLimitBurst).
+// systemd's defaults for restarts: RestartSec= (restartDelay), and the
+// start limit (StartLimitIntervalSec=, StartLimitBurst=).
 const (
-	restartSec      = 100 * time.Millisecond
+	restartDelay      = 100 * time.Millisecond
 	startLimitEvery = 10 * time.Second
 	startLimitBurst = 5
 )
@@ -99,7 +99,7 @@ func (b *Behaviour) set(key, value string) (bool, error) {
 	case "Restart":
 		k := indexOf(restartNames[:], value)
 		if k < 0 {
-			return true, fmt.Errorf("Restart=%s: want no, on-failure or always", value)
+			return true, fmt.Errorf("restart policy %q: want Restart=no, on-failure or always", value)
 		}
 		b.Restart = RestartPolicy(k)
 		return true, nil

@@ -229,7 +229,7 @@ func (w *World) maybeRestart(i int32, k int, failed bool) {
 		return
 	}
 	w.seq++
-	w.queue.push(event{at: w.now + restartSec, seq: w.seq, kind: evUnitRestart, a: i, b: s.u, c: s.gen, inc: w.machines[i].inc})
+	w.queue.push(event{at: w.now + restartDelay, seq: w.seq, kind: evUnitRestart, a: i, b: s.u, c: s.gen, inc: w.machines[i].inc})
 }
 
 // unitRestart is systemd restarting a unit that ended, as its Restart=
