@@ -6,7 +6,7 @@ BIN           := bin
 export GOTOOLCHAIN := local
 export GOFLAGS     := -buildvcs=false
 
-.PHONY: all build test unit-test race lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench clean
+.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench clean
 
 all: build
 
@@ -16,8 +16,9 @@ build:
 	@pkgs=$$(ls -d cmd/*/ 2>/dev/null); \
 	for p in $$pkgs; do echo "go build $$p"; $(GO) build -o $(BIN)/ ./$$p || exit 1; done
 
-## test: lint, then every test, then the race detector where goroutines live
-test: lint unit-test race
+## test: lint, then every test, then the race detector where goroutines live,
+## then the scenarios replayed on the real stack
+test: lint unit-test race parity
 
 unit-test:
 	$(GO) test -count=1 ./...
@@ -28,6 +29,13 @@ RACE_PKGS ?= $(shell $(GO) list ./... | grep -E '/(fleetd|registry|agent|fleetct
 race:
 	@if [ -n "$(RACE_PKGS)" ]; then $(GO) test -race -count=1 $(RACE_PKGS); else echo "race: no packages with goroutines yet"; fi
 	$(GO) test -race -count=1 -run 'TestSchedulerSharedBetweenGoroutines' ./scheduler/
+
+## parity: every scenario of sim/testdata replayed on fleetd's engine, agent
+## and registry over a real etcd, in real time scaled down (PARITY_SCALE,
+## default 1/30); ends with "parity: N scenarios, M same"
+parity:
+	@PARITY=1 $(GO) test -count=1 -v -run 'TestParity$$' ./parity/ > parity.log 2>&1; rc=$$?; \
+	grep -E '^(parity:|--- (FAIL|SKIP)|    parity_test)' parity.log; rm -f parity.log; exit $$rc
 
 ## lint: gofmt, go vet, staticcheck
 lint: fmt vet staticcheck

@@ -41,6 +41,7 @@ type Engine struct {
 	mu       sync.Mutex // guards the step and what other goroutines read
 	step     *leader.Leader
 	lastPlan *scheduler.Plan
+	leftOut  []leader.InvalidUnit
 	leading  bool
 }
 
@@ -63,6 +64,14 @@ func (e *Engine) Leading() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.leading
+}
+
+// LeftOut returns the units the last plan left out (a body that does not
+// decode, an [X-Fleet] that does not parse).
+func (e *Engine) LeftOut() []leader.InvalidUnit {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leftOut
 }
 
 // LastPlan returns the last plan this engine made, or nil.

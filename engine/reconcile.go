@@ -35,7 +35,7 @@ func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Pl
 	for {
 		e.mu.Lock()
 		r := e.step.Ready()
-		e.lastPlan = e.step.LastPlan()
+		e.lastPlan, e.leftOut = e.step.LastPlan(), e.step.LeftOut()
 		e.mu.Unlock()
 		for _, bad := range r.Invalid {
 			e.cfg.Logf("engine: %v; the unit is not scheduled", bad)

@@ -45,7 +45,7 @@ const (
 // systemd's defaults for restarts: RestartSec= (restartDelay), and the
 // start limit (StartLimitIntervalSec=, StartLimitBurst=).
 const (
-	restartDelay      = 100 * time.Millisecond
+	restartDelay    = 100 * time.Millisecond
 	startLimitEvery = 10 * time.Second
 	startLimitBurst = 5
 )

@@ -137,9 +137,12 @@ func (w *World) applyOp(k int32) {
 		w.machines[i].cut = false
 		w.wake(i) // its watch is back: it reads its schedule
 	case OpKillLeader:
+		victim := ""
 		if w.reg.leader >= 0 {
+			victim = w.machines[w.reg.leader].id
 			w.crash(w.reg.leader)
 		}
+		w.killedLeaders = append(w.killedLeaders, victim)
 	case OpRegistrySlow:
 		w.reg.slowExtra, w.reg.slowUntil = op.Extra, w.now+op.For
 	case OpLoseHeartbeats:
@@ -171,3 +174,7 @@ func (w *World) setState(u int32, s unit.State) {
 	w.units[u].desired = s
 	w.reg.bump()
 }
+
+// KilledLeaders returns, for each kill-leader applied so far in order,
+// the machine it crashed ("" when no machine led).
+func (w *World) KilledLeaders() []string { return append([]string(nil), w.killedLeaders...) }

@@ -47,6 +47,8 @@ type World struct {
 	commits []commit
 	lastOp  time.Duration
 	started bool
+	// killedLeaders are the machines kill-leader crashed, in order
+	killedLeaders []string
 
 	stats    stats
 	progress func(Progress)
