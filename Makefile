@@ -32,10 +32,11 @@ race:
 
 ## parity: every scenario of sim/testdata replayed on fleetd's engine, agent
 ## and registry over a real etcd, in real time scaled down (PARITY_SCALE,
-## default 1/30); ends with "parity: N scenarios, M same"
+## default 1/10); ends with "parity: N scenarios, M same"
 parity:
-	@PARITY=1 $(GO) test -count=1 -v -run 'TestParity$$' ./parity/ > parity.log 2>&1; rc=$$?; \
-	grep -E '^(parity:|--- (FAIL|SKIP)|    parity_test)' parity.log; rm -f parity.log; exit $$rc
+	@PARITY=1 $(GO) test -count=1 -v -parallel 16 -run 'TestParity$$' ./parity/ > parity.log 2>&1; rc=$$?; \
+	grep -vE '^(=== |\s*--- (PASS|SKIP)|PASS$$|ok |parity:)|not measured on|parity_test.go:[0-9]+: [a-z-]+: ' parity.log; \
+	grep '^parity:' parity.log; rm -f parity.log; exit $$rc
 
 ## lint: gofmt, go vet, staticcheck
 lint: fmt vet staticcheck
