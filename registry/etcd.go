@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -23,6 +22,7 @@ type Etcd struct {
 	cli     *clientv3.Client
 	k       keys
 	timeout time.Duration
+	corrupt *corruptLog
 }
 
 // Option tunes a registry.
@@ -35,7 +35,7 @@ func WithRequestTimeout(d time.Duration) Option { return func(r *Etcd) { r.timeo
 // New returns a registry over cli under prefix ("" for fleet's). It does
 // no I/O.
 func New(cli *clientv3.Client, prefix string, opts ...Option) *Etcd {
-	r := &Etcd{cli: cli, k: newKeys(prefix)}
+	r := &Etcd{cli: cli, k: newKeys(prefix), corrupt: &corruptLog{seen: map[string]int64{}}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -63,140 +63,6 @@ func (r *Etcd) ElectionKey() string { return r.k.prefix + "engine/leader" }
 
 // Client returns the etcd client.
 func (r *Etcd) Client() *clientv3.Client { return r.cli }
-
-// CreateUnit stores a new unit: its body under its hash and its job. It
-// fails with ErrExists when a unit of that name exists.
-func (r *Etcd) CreateUnit(ctx context.Context, name string, f *unit.File, desired unit.State) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	h := f.Hash().String()
-	body, err := json.Marshal(bodyJSON{Options: f.Options})
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", name, err)
-	}
-	job, err := json.Marshal(jobJSON{Hash: h, Desired: desired.String()})
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", name, err)
-	}
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), "=", 0)).
-		Then(clientv3.OpPut(r.k.body(h), string(body)), clientv3.OpPut(r.k.job(name), string(job)), r.bump()).
-		Commit()
-	if err != nil {
-		return fmt.Errorf("registry: create %s: %w", name, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: unit %s", ErrExists, name)
-	}
-	return nil
-}
-
-// Job returns one unit's job.
-func (r *Etcd) Job(ctx context.Context, name string) (Job, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.job(name))
-	if err != nil {
-		return Job{}, fmt.Errorf("registry: get %s: %w", name, err)
-	}
-	if len(resp.Kvs) == 0 {
-		return Job{}, fmt.Errorf("%w: unit %s", ErrNotFound, name)
-	}
-	return decodeJob(name, resp.Kvs[0].Value)
-}
-
-// Jobs returns every unit's job, sorted by name.
-func (r *Etcd) Jobs(ctx context.Context) ([]Job, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.jobs(), clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("registry: list units: %w", err)
-	}
-	out := make([]Job, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		j, err := decodeJob(strings.TrimPrefix(string(kv.Key), r.k.jobs()), kv.Value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, nil
-}
-
-func decodeJob(name string, v []byte) (Job, error) {
-	var j jobJSON
-	if err := json.Unmarshal(v, &j); err != nil {
-		return Job{}, fmt.Errorf("registry: unit %s: corrupt record: %w", name, err)
-	}
-	h, err := unit.ParseHash(j.Hash)
-	if err != nil {
-		return Job{}, fmt.Errorf("registry: unit %s: %w", name, err)
-	}
-	s, err := unit.ParseState(j.Desired)
-	if err != nil {
-		return Job{}, fmt.Errorf("registry: unit %s: %w", name, err)
-	}
-	return Job{Name: name, Hash: h, Desired: s}, nil
-}
-
-// File returns the unit body stored under hash.
-func (r *Etcd) File(ctx context.Context, h unit.Hash) (*unit.File, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.body(h.String()))
-	if err != nil {
-		return nil, fmt.Errorf("registry: get body %s: %w", h.Short(), err)
-	}
-	if len(resp.Kvs) == 0 {
-		return nil, fmt.Errorf("%w: unit body %s", ErrNotFound, h.Short())
-	}
-	var b bodyJSON
-	if err := json.Unmarshal(resp.Kvs[0].Value, &b); err != nil {
-		return nil, fmt.Errorf("registry: body %s: corrupt record: %w", h.Short(), err)
-	}
-	return &unit.File{Options: b.Options}, nil
-}
-
-// SetDesired changes a unit's desired state.
-func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	j, err := r.Job(ctx, name)
-	if err != nil {
-		return err
-	}
-	v, err := json.Marshal(jobJSON{Hash: j.Hash.String(), Desired: s.String()})
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", name, err)
-	}
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
-		Then(clientv3.OpPut(r.k.job(name), string(v)), r.bump()).Commit()
-	if err != nil {
-		return fmt.Errorf("registry: set %s %s: %w", name, s, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
-	}
-	return nil
-}
-
-// DestroyUnit removes a unit's job; the engine then unschedules it.
-func (r *Etcd) DestroyUnit(ctx context.Context, name string) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
-		Then(clientv3.OpDelete(r.k.job(name)), r.bump()).Commit()
-	if err != nil {
-		return fmt.Errorf("registry: destroy %s: %w", name, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
-	}
-	return nil
-}
 
 // Schedule returns every placement, sorted by (unit, machine).
 func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
@@ -308,29 +174,6 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 // the only part of the registry an agent needs to watch.
 func (r *Etcd) WatchMachineSchedule(ctx context.Context, machine string, rev int64) clientv3.WatchChan {
 	return r.cli.Watch(clientv3.WithRequireLeader(ctx), r.k.schedule(machine), clientv3.WithPrefix(), clientv3.WithRev(rev))
-}
-
-// Files returns every stored unit body by hash, in one request.
-func (r *Etcd) Files(ctx context.Context) (map[unit.Hash]*unit.File, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.body(""), clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("registry: read unit bodies: %w", err)
-	}
-	out := make(map[unit.Hash]*unit.File, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		h, err := unit.ParseHash(strings.TrimPrefix(string(kv.Key), r.k.body("")))
-		if err != nil {
-			return nil, fmt.Errorf("registry: body key %s: %w", kv.Key, err)
-		}
-		var b bodyJSON
-		if err := json.Unmarshal(kv.Value, &b); err != nil {
-			return nil, fmt.Errorf("registry: body %s: corrupt record: %w", h.Short(), err)
-		}
-		out[h] = &unit.File{Options: b.Options}
-	}
-	return out, nil
 }
 
 func (r *Etcd) guardCmps(g Guard) []clientv3.Cmp {
