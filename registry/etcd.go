@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -64,7 +65,8 @@ func (r *Etcd) ElectionKey() string { return r.k.prefix + "engine/leader" }
 // Client returns the etcd client.
 func (r *Etcd) Client() *clientv3.Client { return r.cli }
 
-// Schedule returns every placement, sorted by (unit, machine).
+// Schedule returns every placement, sorted by (unit, machine); records
+// that do not decode are logged once and skipped.
 func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
@@ -72,18 +74,19 @@ func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: read schedule: %w", err)
 	}
-	out, err := r.decodePlacements(resp.Kvs)
+	out := r.decodePlacements(resp.Kvs)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Unit != out[j].Unit {
 			return out[i].Unit < out[j].Unit
 		}
 		return out[i].Machine < out[j].Machine
 	})
-	return out, err
+	return out, nil
 }
 
 // MachineSchedule returns one machine's placements, sorted by unit, and
-// the revision to watch from.
+// the revision to watch from; records that do not decode are logged once
+// and skipped.
 func (r *Etcd) MachineSchedule(ctx context.Context, machine string) ([]Placement, int64, error) {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
@@ -91,38 +94,45 @@ func (r *Etcd) MachineSchedule(ctx context.Context, machine string) ([]Placement
 	if err != nil {
 		return nil, 0, fmt.Errorf("registry: read schedule of %s: %w", machine, err)
 	}
-	out, err := r.decodePlacements(resp.Kvs)
-	return out, resp.Header.Revision, err
+	return r.decodePlacements(resp.Kvs), resp.Header.Revision, nil
 }
 
-func (r *Etcd) decodePlacements(kvs []*mvccpb.KeyValue) ([]Placement, error) {
+// decodePlacements decodes schedule records, skipping (and logging
+// once) those that do not decode.
+func (r *Etcd) decodePlacements(kvs []*mvccpb.KeyValue) []Placement {
 	out := make([]Placement, 0, len(kvs))
 	for _, kv := range kvs {
 		p, err := r.decodePlacement(string(kv.Key), kv.Value)
 		if err != nil {
-			return nil, err
+			r.skip(kv, err)
+			continue
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return out
 }
 
+// decodePlacement decodes the schedule record at key, which must be
+// <prefix>schedule/<machine>/<unit>.
 func (r *Etcd) decodePlacement(key string, v []byte) (Placement, error) {
-	machine, name := lastTwo(key)
+	machine, name, ok := strings.Cut(strings.TrimPrefix(key, r.k.scheduleAll()), "/")
+	if !ok || machine == "" || unit.ValidateName(name) != nil {
+		return Placement{}, fmt.Errorf("%w: schedule key %s: want schedule/<machine>/<unit>", ErrCorrupt, key)
+	}
 	var pj placementJSON
 	if err := json.Unmarshal(v, &pj); err != nil {
-		return Placement{}, fmt.Errorf("registry: placement %s: corrupt record: %w", key, err)
+		return Placement{}, fmt.Errorf("%w: placement %s: %w", ErrCorrupt, key, err)
 	}
 	p := Placement{Unit: name, Machine: machine, Port: pj.Port}
 	var err error
 	if pj.Hash != "" {
 		if p.Hash, err = unit.ParseHash(pj.Hash); err != nil {
-			return Placement{}, fmt.Errorf("registry: placement %s: %w", key, err)
+			return Placement{}, fmt.Errorf("%w: placement %s: %w", ErrCorrupt, key, err)
 		}
 	}
 	if pj.Desired != "" {
 		if p.Desired, err = unit.ParseState(pj.Desired); err != nil {
-			return Placement{}, fmt.Errorf("registry: placement %s: %w", key, err)
+			return Placement{}, fmt.Errorf("%w: placement %s: %w", ErrCorrupt, key, err)
 		}
 	}
 	return p, nil
