@@ -22,11 +22,14 @@ const DefaultMaxBody = 1 << 20
 // UnitStore holds the units: their jobs (name, content hash, desired
 // state) and their bodies, stored once per content hash.
 type UnitStore interface {
-	// Jobs returns every unit's job.
-	Jobs(ctx context.Context) ([]registry.Job, error)
-	// Job returns one unit's job, or an error wrapping registry.ErrNotFound.
+	// ListJobs returns every unit's job that decodes, and the job
+	// records that do not (shown as broken units).
+	ListJobs(ctx context.Context) ([]registry.Job, []registry.CorruptRecord, error)
+	// Job returns one unit's job, or an error wrapping registry.ErrNotFound
+	// (no such unit) or registry.ErrCorrupt (a record that does not decode).
 	Job(ctx context.Context, name string) (registry.Job, error)
-	// File returns the unit body stored under h.
+	// File returns the unit body stored under h, or an error wrapping
+	// registry.ErrNotFound or registry.ErrCorrupt.
 	File(ctx context.Context, h unit.Hash) (*unit.File, error)
 	// CreateUnit stores a new unit, or fails wrapping registry.ErrExists.
 	CreateUnit(ctx context.Context, name string, f *unit.File, desired unit.State) error

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -15,10 +16,13 @@ var ErrCorrupt = errors.New("registry: corrupt record")
 
 // CorruptRecord is a record a listing or the cluster copy skipped because
 // it does not decode: its key, the revision it was written at, and why.
+// Name is the key below its kind's folder: a unit's name for a job
+// (job/<name>), "<machine>/<unit>" for a placement, and so on.
 type CorruptRecord struct {
-	Key string
-	Rev int64
-	Err error
+	Key  string
+	Name string
+	Rev  int64
+	Err  error
 }
 
 // corruptLog logs each corrupt record once per version (key and
@@ -40,6 +44,9 @@ func WithLogf(logf func(format string, args ...any)) Option {
 // skip records that kv does not decode (err) and returns the record.
 func (r *Etcd) skip(kv *mvccpb.KeyValue, err error) CorruptRecord {
 	rec := CorruptRecord{Key: string(kv.Key), Rev: kv.ModRevision, Err: err}
+	if _, name, ok := strings.Cut(strings.TrimPrefix(rec.Key, r.k.prefix), "/"); ok {
+		rec.Name = name
+	}
 	l := r.corrupt
 	l.mu.Lock()
 	first := l.seen[rec.Key] != rec.Rev

@@ -96,7 +96,7 @@ func TestListingsSkipCorruptRecords(t *testing.T) {
 	}
 	for range 2 { // the second time logs and counts nothing new
 		jobs, bad, err := r.ListJobs(ctx)
-		if err != nil || len(jobs) != 1 || jobs[0].Name != "good.service" || len(bad) != 2 {
+		if err != nil || len(jobs) != 1 || jobs[0].Name != "good.service" || len(bad) != 2 || bad[1].Name != "bad.service" {
 			t.Fatalf("ListJobs = %v, %v, %v; want good.service and 2 corrupt", jobs, bad, err)
 		}
 		if files, err := r.Files(ctx); err != nil || len(files) != 1 {

@@ -102,15 +102,6 @@ func (r *Etcd) ListJobs(ctx context.Context) ([]Job, []CorruptRecord, error) {
 	return out, bad, nil
 }
 
-// JobName returns the unit name of a job's key, "" if key is not one.
-func (r *Etcd) JobName(key string) string {
-	name, ok := strings.CutPrefix(key, r.k.jobs())
-	if !ok {
-		return ""
-	}
-	return name
-}
-
 func decodeJob(name string, v []byte) (Job, error) {
 	if err := unit.ValidateName(name); err != nil {
 		return Job{}, fmt.Errorf("%w: unit %q: %w", ErrCorrupt, name, err)
