@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/unit"
@@ -104,12 +105,21 @@ type Options struct {
 	// Stopping, when closed, ends the followed journals being streamed,
 	// so that the HTTP server's graceful shutdown need not wait for them.
 	Stopping <-chan struct{}
+	// MaxFollowers bounds the journals followed through this server at
+	// once (DefaultMaxFollowers if zero or less); beyond, 429.
+	MaxFollowers int
+	// StreamIdle is how long one write of a followed journal may wait
+	// for the client to read (DefaultStreamIdle if zero or less). A
+	// followed journal is exempt from the server's read and write
+	// timeouts (Limits); this bounds it instead.
+	StreamIdle time.Duration
 }
 
 // server answers the API's requests over a Backend.
 type server struct {
-	b    Backend
-	opts Options
+	b         Backend
+	opts      Options
+	followers chan struct{} // a slot per journal followed
 }
 
 // handlerFunc is a handler that returns its failure instead of writing it.
@@ -144,12 +154,14 @@ func NewServer(b Backend, opts Options) http.Handler {
 	case opts.PageSize > MaxPageSize:
 		opts.PageSize = MaxPageSize
 	}
+	opts.MaxFollowers = orDefault(opts.MaxFollowers, DefaultMaxFollowers)
+	opts.StreamIdle = orDefault(opts.StreamIdle, DefaultStreamIdle)
 	if opts.Forwarder == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil
 		opts.Forwarder = &http.Client{Transport: tr}
 	}
-	s := &server{b: b, opts: opts}
+	s := &server{b: b, opts: opts, followers: make(chan struct{}, opts.MaxFollowers)}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(BasePath+rt.path, s.dispatch(rt.methods))

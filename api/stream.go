@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // streamWriter writes a plain-text answer as it is produced: the header
@@ -16,6 +17,7 @@ type streamWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	started bool
+	idle    time.Duration // when streaming: how long one write may take
 }
 
 func newStreamWriter(w http.ResponseWriter) *streamWriter {
@@ -40,6 +42,9 @@ func (sw *streamWriter) start() error {
 func (sw *streamWriter) Write(p []byte) (int, error) {
 	if err := sw.start(); err != nil {
 		return 0, err
+	}
+	if err := sw.deadline(); err != nil {
+		return 0, fmt.Errorf("api: write answer: %w", err)
 	}
 	n, err := sw.w.Write(p)
 	if err != nil {

@@ -137,7 +137,7 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
 			LeaderTTL: d.cfg.LeaderTTL, Logf: d.opts.Logf})
 	}
-	srv := &http.Server{Handler: d.handler(reg, m.ID), ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(d.handler(reg, m.ID), api.DefaultLimits())
 	// Followed journals end when the server shuts down, so that its
 	// graceful shutdown does not wait for their clients.
 	srv.RegisterOnShutdown(func() { close(d.stopping) })
