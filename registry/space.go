@@ -54,7 +54,9 @@ func (r *Etcd) CheckSpace(ctx context.Context) error {
 
 // ReclaimSpace is the recovery from ErrNoSpace once what filled etcd is
 // removed: it compacts the history up to the current revision,
-// defragments every member, and disarms the no-space alarm.
+// defragments the members the client was given (etcd_servers, or the
+// embedded one; others with etcdctl defrag --cluster), and disarms the
+// alarms raised.
 func (r *Etcd) ReclaimSpace(ctx context.Context) error {
 	resp, err := r.cli.Get(ctx, r.k.changed())
 	if err != nil {
@@ -64,15 +66,9 @@ func (r *Etcd) ReclaimSpace(ctx context.Context) error {
 		!errors.Is(err, rpctypes.ErrCompacted) {
 		return fmt.Errorf("registry: reclaim space: compact: %w", err)
 	}
-	members, err := r.cli.MemberList(ctx)
-	if err != nil {
-		return fmt.Errorf("registry: reclaim space: list members: %w", err)
-	}
-	for _, m := range members.Members {
-		for _, ep := range m.ClientURLs {
-			if _, err := r.cli.Defragment(ctx, ep); err != nil {
-				return fmt.Errorf("registry: reclaim space: defragment %s: %w", ep, err)
-			}
+	for _, ep := range r.cli.Endpoints() {
+		if _, err := r.cli.Defragment(ctx, ep); err != nil {
+			return fmt.Errorf("registry: reclaim space: defragment %s: %w", ep, err)
 		}
 	}
 	// The zero member disarms every alarm raised.
