@@ -105,6 +105,10 @@ type Options struct {
 	// Stopping, when closed, ends the followed journals being streamed,
 	// so that the HTTP server's graceful shutdown need not wait for them.
 	Stopping <-chan struct{}
+	// Health, when set, is asked by GET /healthz once the daemon is
+	// ready: an error fails the check (503), its message naming the
+	// problem (etcd out of space).
+	Health func(ctx context.Context) error
 	// MaxFollowers bounds the journals followed through this server at
 	// once (DefaultMaxFollowers if zero or less); beyond, 429.
 	MaxFollowers int
@@ -275,8 +279,13 @@ func (s *server) withServerHeader(next http.Handler) http.Handler {
 	})
 }
 
-// healthz answers "ok" once the daemon is ready.
-func (s *server) healthz(w http.ResponseWriter, _ *http.Request) error {
+// healthz answers "ok" once the daemon is ready and healthy.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Health != nil {
+		if err := s.opts.Health(r.Context()); err != nil {
+			return errorf(http.StatusServiceUnavailable, "unhealthy: %w", err)
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write([]byte("ok\n"))
