@@ -115,7 +115,9 @@ func TestEtcdOutOfSpace(t *testing.T) {
 	}
 }
 
-func TestMetricsCountCorruptRecords(t *testing.T) {
+// A corrupt job written straight into etcd is counted in /metrics once,
+// listed as broken, and every other unit is scheduled as usual.
+func TestCorruptRecordsAreCountedAndOtherUnitsRun(t *testing.T) {
 	c := testConfig(t, "m1")
 	c.APIListen = append(c.APIListen, "http://127.0.0.1:0")
 	d := startDaemon(t, c)
@@ -143,9 +145,17 @@ func TestMetricsCountCorruptRecords(t *testing.T) {
 	eventually(t, "the corrupt job counted", 10*time.Second, func() bool {
 		return metric() == "fleetd_registry_corrupt_records_total 1"
 	})
+	u := &api.Unit{Name: "good.service", DesiredState: "launched",
+		Options: []unit.Option{{Section: "Service", Name: "ExecStart", Value: "/bin/sleep 1000"}}}
+	if err := d.client(t).CreateUnit(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "good.service running", 10*time.Second, func() bool {
+		return strings.Join(d.sd.Active(), " ") == "good.service"
+	})
 	units, err := d.client(t).Units(context.Background())
-	if err != nil || len(units) != 1 || units[0].Error == "" {
-		t.Fatalf("units = %+v, %v; want bad.service, broken", units, err)
+	if err != nil || len(units) != 2 || units[0].Error == "" || units[1].Error != "" || units[1].CurrentState != "launched" {
+		t.Fatalf("units = %+v, %v; want bad.service broken and good.service launched", units, err)
 	}
 	if m := metric(); m != "fleetd_registry_corrupt_records_total 1" {
 		t.Fatalf("after listing it again: %s; want it counted once", m)
