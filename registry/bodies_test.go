@@ -168,3 +168,30 @@ func put(t testing.TB, cli *clientv3.Client, key, value string) {
 		t.Fatal(err)
 	}
 }
+
+// A collection that runs while the same body is submitted again never
+// takes the body from under the new unit.
+func TestCollectionCannotRaceASubmitOfTheSameBody(t *testing.T) {
+	srv := etcdtest.Start(t)
+	collector := registry.New(srv.Client(t), "/fleet")
+	submitter := registry.New(srv.Client(t), "/fleet")
+	cli := srv.Client(t)
+	ctx := context.Background()
+	for i := range 100 {
+		f := numbered(t, i)
+		put(t, cli, "/fleet/unit/"+f.Hash().String(), `{"options":[]}`) // an orphan, until submitted
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := collector.CollectOrphanBodies(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+		if err := submitter.CreateUnit(ctx, fmt.Sprintf("u%d.service", i), f, unit.StateLaunched); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if _, err := submitter.File(ctx, f.Hash()); err != nil {
+			t.Fatalf("round %d: the body of a unit just submitted: %v", i, err)
+		}
+	}
+}
