@@ -208,3 +208,22 @@ func TestASlowRequestIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// A followed journal silent for longer than its idle limit is not cut:
+// the limit bounds a write, not the wait for the next entry, and the
+// trailer still goes out when the stream ends.
+func TestASilentFollowIsNotCut(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	stopping := make(chan struct{})
+	m1 := f.machine("m1", true, api.Options{Stopping: stopping, StreamIdle: 100 * time.Millisecond})
+	f.schedule("hello.service", "m1")
+	_, rd, resp := follow(t, m1.srv, "/fleet/v1/units/hello.service/journal?lines=1&follow=true")
+	time.Sleep(400 * time.Millisecond)
+	close(stopping)
+	if rest, err := io.ReadAll(rd); err != nil || len(rest) != 0 {
+		t.Fatalf("after a silence and stopping: %q, %v", rest, err)
+	}
+	if tr := resp.Trailer.Get(api.ErrorTrailer); !strings.Contains(tr, "stopping") {
+		t.Errorf("trailer %q, want the server stopping", tr)
+	}
+}

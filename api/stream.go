@@ -67,6 +67,11 @@ func (sw *streamWriter) flush() error {
 // reported; a stream ended because the server stops (stopped) says so in
 // the trailer.
 func (sw *streamWriter) end(ctx context.Context, stopped func() bool, err error) error {
+	// A stream may end after a silence longer than its idle limit: the
+	// end of the answer gets its own time.
+	if derr := sw.deadline(); derr != nil {
+		err = errors.Join(err, fmt.Errorf("api: end answer: %w", derr))
+	}
 	switch {
 	case ctx.Err() != nil:
 		return nil
