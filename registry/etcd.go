@@ -169,7 +169,7 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 		resp, err := r.cli.Txn(tctx).If(r.guardCmps(g)...).Then(ops...).Commit()
 		cancel()
 		if err != nil {
-			return rev, fmt.Errorf("registry: commit schedule: %w", err)
+			return rev, r.writeErr("commit schedule", err)
 		}
 		if !resp.Succeeded {
 			return rev, r.whyRefused(ctx, g)

@@ -20,7 +20,7 @@ func (r *Etcd) RegisterMachine(ctx context.Context, m Machine, lease clientv3.Le
 		return fmt.Errorf("registry: encode machine %s: %w", m.ID, err)
 	}
 	if _, err := r.cli.Txn(ctx).Then(clientv3.OpPut(r.k.machine(m.ID), string(v), clientv3.WithLease(lease)), r.bump()).Commit(); err != nil {
-		return fmt.Errorf("registry: register machine %s: %w", m.ID, err)
+		return r.writeErr("register machine "+m.ID, err)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func (r *Etcd) SetMetadata(ctx context.Context, id, key, value string) error {
 		return err
 	}
 	if _, err := r.cli.Txn(ctx).Then(clientv3.OpPut(r.k.metadata(id)+key, value), r.bump()).Commit(); err != nil {
-		return fmt.Errorf("registry: set metadata %s on %s: %w", key, id, err)
+		return r.writeErr(fmt.Sprintf("set metadata %s on %s", key, id), err)
 	}
 	return nil
 }
@@ -121,7 +121,7 @@ func (r *Etcd) DeleteMetadata(ctx context.Context, id, key string) error {
 		return err
 	}
 	if _, err := r.cli.Txn(ctx).Then(clientv3.OpDelete(r.k.metadata(id)+key), r.bump()).Commit(); err != nil {
-		return fmt.Errorf("registry: delete metadata %s on %s: %w", key, id, err)
+		return r.writeErr(fmt.Sprintf("delete metadata %s on %s", key, id), err)
 	}
 	return nil
 }

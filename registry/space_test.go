@@ -52,6 +52,13 @@ func TestOutOfSpaceAndItsRecovery(t *testing.T) {
 	if !errors.Is(err, registry.ErrNoSpace) || !strings.Contains(err.Error(), "etcd is out of space") || !strings.Contains(err.Error(), "defrag") {
 		t.Fatalf("a write to a full etcd: %v; want ErrNoSpace telling what to do", err)
 	}
+	if err := r.SetMetadata(ctx, "m1", "disk", "ssd"); !errors.Is(err, registry.ErrNoSpace) {
+		t.Fatalf("SetMetadata on a full etcd: %v, want ErrNoSpace", err)
+	}
+	put := []registry.Change{{Placement: registry.Placement{Unit: "a.service", Machine: "m1"}}}
+	if _, err := r.Commit(ctx, registry.Guard{}, put); !errors.Is(err, registry.ErrNoSpace) {
+		t.Fatalf("Commit on a full etcd: %v, want ErrNoSpace", err)
+	}
 	if err := r.CheckSpace(ctx); !errors.Is(err, registry.ErrNoSpace) || !strings.Contains(err.Error(), "NOSPACE") {
 		t.Fatalf("CheckSpace on a full etcd: %v; want ErrNoSpace naming the alarm", err)
 	}

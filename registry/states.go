@@ -21,7 +21,7 @@ func (r *Etcd) PublishState(ctx context.Context, s UnitState, lease clientv3.Lea
 		return fmt.Errorf("registry: encode state of %s: %w", s.Unit, err)
 	}
 	if _, err := r.cli.Put(ctx, r.k.state(s.Unit, s.Machine), string(v), clientv3.WithLease(lease)); err != nil {
-		return fmt.Errorf("registry: publish state of %s: %w", s.Unit, err)
+		return r.writeErr("publish state of "+s.Unit, err)
 	}
 	return nil
 }
@@ -31,7 +31,7 @@ func (r *Etcd) RemoveState(ctx context.Context, name, machine string) error {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
 	if _, err := r.cli.Delete(ctx, r.k.state(name, machine)); err != nil {
-		return fmt.Errorf("registry: remove state of %s: %w", name, err)
+		return r.writeErr("remove state of "+name, err)
 	}
 	return nil
 }
