@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/fleetsim/fleet/registry"
 )
 
 // Error is an error answered by the server: the HTTP status code and a
@@ -46,12 +48,20 @@ func errorf(code int, format string, args ...any) *Error {
 }
 
 // asError turns what a handler returned into the answer to send: an
-// *Error as it is, anything else (a backend failure) as a 500 carrying
-// the error's text.
+// *Error as it is, a write etcd refused for lack of space as a 507
+// carrying the remedy, a write that kept losing to concurrent writes of
+// the same unit as a 409, anything else (a backend failure) as a 500
+// carrying the error's text.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	switch {
+	case errors.Is(err, registry.ErrNoSpace):
+		return &Error{Code: http.StatusInsufficientStorage, Message: err.Error(), cause: err}
+	case errors.Is(err, registry.ErrConflict):
+		return &Error{Code: http.StatusConflict, Message: err.Error(), cause: err}
 	}
 	return &Error{Code: http.StatusInternalServerError, Message: err.Error()}
 }

@@ -48,7 +48,7 @@ func (s *server) forward(w http.ResponseWriter, r *http.Request, req remoteReque
 	}
 	sw := newStreamWriter(w)
 	if follow {
-		if err := sw.start(); err != nil {
+		if err := sw.followed(s.opts.StreamIdle); err != nil {
 			return err
 		}
 	}

@@ -217,6 +217,13 @@ func (s *server) unitJournal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.opts.Follow {
+		release, err := s.follow(w)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	if req.machine != s.opts.MachineID {
 		return s.forward(w, r, req)
 	}
@@ -230,7 +237,7 @@ func (s *server) unitJournal(w http.ResponseWriter, r *http.Request) error {
 	if req.opts.Follow {
 		// A followed journal may stay silent: the client must not wait
 		// for the first entry to learn that the request was accepted.
-		if err := sw.start(); err != nil {
+		if err := sw.followed(s.opts.StreamIdle); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/unit"
@@ -22,11 +23,14 @@ const DefaultMaxBody = 1 << 20
 // UnitStore holds the units: their jobs (name, content hash, desired
 // state) and their bodies, stored once per content hash.
 type UnitStore interface {
-	// Jobs returns every unit's job.
-	Jobs(ctx context.Context) ([]registry.Job, error)
-	// Job returns one unit's job, or an error wrapping registry.ErrNotFound.
+	// ListJobs returns every unit's job that decodes, and the job
+	// records that do not (shown as broken units).
+	ListJobs(ctx context.Context) ([]registry.Job, []registry.CorruptRecord, error)
+	// Job returns one unit's job, or an error wrapping registry.ErrNotFound
+	// (no such unit) or registry.ErrCorrupt (a record that does not decode).
 	Job(ctx context.Context, name string) (registry.Job, error)
-	// File returns the unit body stored under h.
+	// File returns the unit body stored under h, or an error wrapping
+	// registry.ErrNotFound or registry.ErrCorrupt.
 	File(ctx context.Context, h unit.Hash) (*unit.File, error)
 	// CreateUnit stores a new unit, or fails wrapping registry.ErrExists.
 	CreateUnit(ctx context.Context, name string, f *unit.File, desired unit.State) error
@@ -101,12 +105,25 @@ type Options struct {
 	// Stopping, when closed, ends the followed journals being streamed,
 	// so that the HTTP server's graceful shutdown need not wait for them.
 	Stopping <-chan struct{}
+	// Health, when set, is asked by GET /healthz once the daemon is
+	// ready: an error fails the check (503), its message naming the
+	// problem (etcd out of space).
+	Health func(ctx context.Context) error
+	// MaxFollowers bounds the journals followed through this server at
+	// once (DefaultMaxFollowers if zero or less); beyond, 429.
+	MaxFollowers int
+	// StreamIdle is how long one write of a followed journal may wait
+	// for the client to read (DefaultStreamIdle if zero or less). A
+	// followed journal is exempt from the server's read and write
+	// timeouts (Limits); this bounds it instead.
+	StreamIdle time.Duration
 }
 
 // server answers the API's requests over a Backend.
 type server struct {
-	b    Backend
-	opts Options
+	b         Backend
+	opts      Options
+	followers chan struct{} // a slot per journal followed
 }
 
 // handlerFunc is a handler that returns its failure instead of writing it.
@@ -141,12 +158,14 @@ func NewServer(b Backend, opts Options) http.Handler {
 	case opts.PageSize > MaxPageSize:
 		opts.PageSize = MaxPageSize
 	}
+	opts.MaxFollowers = orDefault(opts.MaxFollowers, DefaultMaxFollowers)
+	opts.StreamIdle = orDefault(opts.StreamIdle, DefaultStreamIdle)
 	if opts.Forwarder == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil
 		opts.Forwarder = &http.Client{Transport: tr}
 	}
-	s := &server{b: b, opts: opts}
+	s := &server{b: b, opts: opts, followers: make(chan struct{}, opts.MaxFollowers)}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(BasePath+rt.path, s.dispatch(rt.methods))
@@ -260,8 +279,13 @@ func (s *server) withServerHeader(next http.Handler) http.Handler {
 	})
 }
 
-// healthz answers "ok" once the daemon is ready.
-func (s *server) healthz(w http.ResponseWriter, _ *http.Request) error {
+// healthz answers "ok" once the daemon is ready and healthy.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Health != nil {
+		if err := s.opts.Health(r.Context()); err != nil {
+			return errorf(http.StatusServiceUnavailable, "unhealthy: %w", err)
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write([]byte("ok\n"))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // streamWriter writes a plain-text answer as it is produced: the header
@@ -16,6 +17,7 @@ type streamWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	started bool
+	idle    time.Duration // when streaming: how long one write may take
 }
 
 func newStreamWriter(w http.ResponseWriter) *streamWriter {
@@ -41,6 +43,9 @@ func (sw *streamWriter) Write(p []byte) (int, error) {
 	if err := sw.start(); err != nil {
 		return 0, err
 	}
+	if err := sw.deadline(); err != nil {
+		return 0, fmt.Errorf("api: write answer: %w", err)
+	}
 	n, err := sw.w.Write(p)
 	if err != nil {
 		return n, fmt.Errorf("api: write answer: %w", err)
@@ -62,6 +67,11 @@ func (sw *streamWriter) flush() error {
 // reported; a stream ended because the server stops (stopped) says so in
 // the trailer.
 func (sw *streamWriter) end(ctx context.Context, stopped func() bool, err error) error {
+	// A stream may end after a silence longer than its idle limit: the
+	// end of the answer gets its own time.
+	if derr := sw.deadline(); derr != nil {
+		err = errors.Join(err, fmt.Errorf("api: end answer: %w", derr))
+	}
 	switch {
 	case ctx.Err() != nil:
 		return nil

@@ -16,12 +16,19 @@ import "github.com/fleetsim/fleet/unit"
 // (always ""); its CurrentState is the lowest state over the machines it
 // is scheduled on ("inactive" when it is on none). Per-machine detail is
 // in the unit's states (GET /state/<name>).
+//
+// Error goes beyond fleet's v1 (whose clients ignore it): set, the unit
+// is broken, its job or its body being a record that does not decode or
+// is missing from the registry. A broken unit is listed with what could
+// be read of it (its desired state when only its body is broken, no
+// options) and is not scheduled; destroy it and submit it again.
 type Unit struct {
 	Name         string        `json:"name"`
 	Options      []unit.Option `json:"options"`
 	DesiredState string        `json:"desiredState"`
 	CurrentState string        `json:"currentState"`
 	MachineID    string        `json:"machineID"`
+	Error        string        `json:"error,omitempty"`
 }
 
 // UnitPage is one page of GET /units.

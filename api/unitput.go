@@ -42,10 +42,12 @@ func (s *server) putUnit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	j, err := s.b.Job(r.Context(), name)
-	if errors.Is(err, registry.ErrNotFound) {
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
 		return s.createUnit(w, r, req)
-	}
-	if err != nil {
+	case errors.Is(err, registry.ErrCorrupt):
+		return errorf(http.StatusConflict, "unit %s is broken (%w): destroy it before submitting it again", name, err)
+	case err != nil:
 		return fmt.Errorf("api: get unit %s: %w", name, err)
 	}
 	return s.updateUnit(w, r, j, req)

@@ -19,17 +19,33 @@ func unitName(r *http.Request) (string, error) {
 	return name, nil
 }
 
-// listUnits answers GET /units: a page of units sorted by name.
+// listedUnit is a unit of a listing: its job, or the corrupt record
+// that stands for it.
+type listedUnit struct {
+	name   string
+	job    registry.Job
+	broken error
+}
+
+// listUnits answers GET /units: a page of units sorted by name, broken
+// ones included.
 func (s *server) listUnits(w http.ResponseWriter, r *http.Request) error {
 	p, err := parsePage(r, tokenUnits, s.opts.PageSize)
 	if err != nil {
 		return err
 	}
-	jobs, err := s.b.Jobs(r.Context())
+	jobs, corrupt, err := s.b.ListJobs(r.Context())
 	if err != nil {
 		return fmt.Errorf("api: list units: %w", err)
 	}
-	page, next := pageOf(jobs, func(j registry.Job) string { return j.Name }, p, tokenUnits)
+	all := make([]listedUnit, 0, len(jobs)+len(corrupt))
+	for _, j := range jobs {
+		all = append(all, listedUnit{name: j.Name, job: j})
+	}
+	for _, c := range corrupt {
+		all = append(all, listedUnit{name: c.Name, broken: c.Err})
+	}
+	page, next := pageOf(all, func(u listedUnit) string { return u.name }, p, tokenUnits)
 	view, err := s.readView(r.Context())
 	if err != nil {
 		return err
@@ -41,24 +57,28 @@ func (s *server) listUnits(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, UnitPage{Units: units, NextPageToken: next})
 }
 
-// getUnit answers GET /units/<name>.
+// getUnit answers GET /units/<name>; a unit whose job does not decode is
+// answered as a broken unit.
 func (s *server) getUnit(w http.ResponseWriter, r *http.Request) error {
 	name, err := unitName(r)
 	if err != nil {
 		return err
 	}
-	j, err := s.b.Job(r.Context(), name)
-	if errors.Is(err, registry.ErrNotFound) {
+	u := listedUnit{name: name}
+	u.job, err = s.b.Job(r.Context(), name)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
 		return errorf(http.StatusNotFound, "unit %s not found", name)
-	}
-	if err != nil {
+	case errors.Is(err, registry.ErrCorrupt):
+		u.broken = err
+	case err != nil:
 		return fmt.Errorf("api: get unit %s: %w", name, err)
 	}
 	view, err := s.readView(r.Context())
 	if err != nil {
 		return err
 	}
-	units, err := s.unitsOf(r.Context(), []registry.Job{j}, view)
+	units, err := s.unitsOf(r.Context(), []listedUnit{u}, view)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -96,15 +97,26 @@ func isGlobal(name string, f *unit.File) bool {
 	return err == nil && req.Global
 }
 
-// unitsOf builds the API view of jobs, reading each distinct body once.
-func (s *server) unitsOf(ctx context.Context, jobs []registry.Job, v clusterView) ([]Unit, error) {
+// unitsOf builds the API view of units, reading each distinct body
+// once. A unit whose job or body is corrupt or missing is shown broken.
+func (s *server) unitsOf(ctx context.Context, units []listedUnit, v clusterView) ([]Unit, error) {
 	files := make(map[unit.Hash]*unit.File)
-	out := make([]Unit, 0, len(jobs))
-	for _, j := range jobs {
+	out := make([]Unit, 0, len(units))
+	for _, u := range units {
+		if u.broken != nil {
+			out = append(out, brokenUnit(u.name, "", u.broken))
+			continue
+		}
+		j := u.job
 		f, ok := files[j.Hash]
 		if !ok {
 			var err error
-			if f, err = s.b.File(ctx, j.Hash); err != nil {
+			f, err = s.b.File(ctx, j.Hash)
+			if errors.Is(err, registry.ErrCorrupt) || errors.Is(err, registry.ErrNotFound) {
+				out = append(out, brokenUnit(j.Name, j.Desired.String(), err))
+				continue
+			}
+			if err != nil {
 				return nil, fmt.Errorf("api: read the body of unit %s: %w", j.Name, err)
 			}
 			files[j.Hash] = f
@@ -123,4 +135,10 @@ func (s *server) unitsOf(ctx context.Context, jobs []registry.Job, v clusterView
 		})
 	}
 	return out, nil
+}
+
+// brokenUnit is how a unit whose records cannot be read is shown.
+func brokenUnit(name, desired string, err error) Unit {
+	return Unit{Name: name, Options: []unit.Option{}, DesiredState: desired,
+		Error: fmt.Sprintf("broken unit: %v; destroy it and submit it again", err)}
 }

@@ -111,6 +111,11 @@ func (e *Engine) term(ctx context.Context) error {
 	e.setLeading(true)
 	defer e.setLeading(false)
 	e.cfg.Logf("engine: %s leads", e.cfg.MachineID)
+	if n, err := e.reg.CollectOrphanBodies(ctx); err != nil {
+		e.cfg.Logf("engine: collecting unit bodies no job refers to: %v", err)
+	} else if n > 0 {
+		e.cfg.Logf("engine: collected %d unit bodies no job refers to", n)
+	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -178,7 +183,7 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 		if v := c.View(); v.Rev != seen {
 			seen = v.Rev
 			e.mu.Lock()
-			e.step.Observe(toView(v))
+			e.step.Observe(toView(v, e.reg.Prefix()))
 			e.mu.Unlock()
 		}
 		_, err := e.drive(ctx, guard)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/registry"
@@ -24,7 +26,7 @@ func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard regist
 	if !e.step.Leading() {
 		e.step.Elected()
 	}
-	e.step.Observe(toView(view))
+	e.step.Observe(toView(view, e.reg.Prefix()))
 	e.mu.Unlock()
 	return e.drive(ctx, guard)
 }
@@ -119,8 +121,9 @@ func (e *Engine) readBodies(ctx context.Context, hashes []unit.Hash) ([]leader.B
 	return out, nil
 }
 
-// toView turns the registry's view into the step's.
-func toView(v registry.View) leader.View {
+// toView turns the registry's view into the step's; job records that do
+// not decode are jobs with their error, for the step to leave out.
+func toView(v registry.View, prefix string) leader.View {
 	out := leader.View{
 		Rev:      v.Rev,
 		Jobs:     make([]leader.Job, len(v.Jobs)),
@@ -129,6 +132,16 @@ func toView(v registry.View) leader.View {
 	}
 	for i, j := range v.Jobs {
 		out.Jobs[i] = leader.Job{Name: j.Name, Hash: j.Hash, Desired: j.Desired}
+	}
+	broken := false
+	for _, rec := range v.Corrupt {
+		if strings.HasPrefix(rec.Key, prefix+"job/") {
+			out.Jobs = append(out.Jobs, leader.Job{Name: rec.Name, Err: rec.Err})
+			broken = true
+		}
+	}
+	if broken {
+		slices.SortFunc(out.Jobs, func(a, b leader.Job) int { return strings.Compare(a.Name, b.Name) })
 	}
 	for i, m := range v.Machines {
 		out.Machines[i] = leader.Machine{ID: m.ID, Metadata: m.Metadata}

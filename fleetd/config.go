@@ -43,7 +43,22 @@ type Config struct {
 	LeaderTTL          time.Duration     // engine_leader_ttl
 	PurgeOnShutdown    bool              // purge_on_shutdown: stop and unload units when fleetd stops
 	APIURL             string            // api_url: where other fleetds reach this API; from api_listen when empty
+
+	// EtcdAutoCompactionRetention is the history the embedded etcd
+	// keeps (etcd_auto_compaction_retention); 0 keeps it all.
+	EtcdAutoCompactionRetention time.Duration
+	// EtcdQuotaBackendBytes is the embedded etcd's backend quota
+	// (etcd_quota_backend_bytes); 0 takes etcd's default, 2 GiB.
+	EtcdQuotaBackendBytes int64
 }
+
+// DefaultAutoCompactionRetention is the history the embedded etcd keeps
+// by default. etcd's own default keeps it all, so the database only
+// grows until it hits its quota. An hour covers what a watcher may need
+// to resume without a full reload (an agent or the engine reconnecting
+// after a partition, a restart, a leader election), and keeps at fleet's
+// write rates a history far below the quota.
+const DefaultAutoCompactionRetention = time.Hour
 
 // Defaults returns fleet's defaults.
 func Defaults() Config {
@@ -61,6 +76,8 @@ func Defaults() Config {
 		EtcdPeerURL:        "http://127.0.0.1:2380",
 		EtcdClientURL:      "http://127.0.0.1:2379",
 		LeaderTTL:          10 * time.Second,
+
+		EtcdAutoCompactionRetention: DefaultAutoCompactionRetention,
 	}
 }
 
@@ -97,6 +114,8 @@ var options = []option{
 	{"etcd_client_url", "client URL of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdClientURL })},
 	{"engine_leader_ttl", "engine leadership lease (a duration)", setDuration(func(c *Config) *time.Duration { return &c.LeaderTTL })},
 	{"purge_on_shutdown", "stop and unload every unit when fleetd stops", setBool(func(c *Config) *bool { return &c.PurgeOnShutdown })},
+	{"etcd_auto_compaction_retention", "history the embedded etcd keeps before compacting it (a duration, default 1h; 0: never compact)", setRetention},
+	{"etcd_quota_backend_bytes", "backend quota of the embedded etcd (bytes, or with KiB, MiB, GiB; default 0: etcd's 2 GiB)", setBytes},
 }
 
 func findOption(key string) (option, bool) {
@@ -223,6 +242,37 @@ func setDuration(f func(*Config) *time.Duration) func(*Config, string) error {
 		*f(c) = d
 		return nil
 	}
+}
+
+// setRetention accepts a Go duration ("1h", "30m") or 0. A bare number
+// is refused: fleet reads it as seconds and etcd as hours.
+func setRetention(c *Config, v string) error {
+	if v == "0" {
+		c.EtcdAutoCompactionRetention = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return errors.New("not a duration with its unit (1h, 30m) or 0 (never compact)")
+	}
+	c.EtcdAutoCompactionRetention = d
+	return nil
+}
+
+// setBytes accepts a number of bytes, with an optional KiB, MiB or GiB.
+func setBytes(c *Config, v string) error {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			v, mult = strings.TrimSpace(n), m
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return errors.New("not a size: a number of bytes, or with KiB, MiB or GiB (8GiB)")
+	}
+	c.EtcdQuotaBackendBytes = n * mult
+	return nil
 }
 
 func setMetadata(c *Config, v string) error {

@@ -57,6 +57,10 @@ func TestConfigErrorsNameTheOption(t *testing.T) {
 		{args: []string{"--token-limit=-1"}, want: "token_limit"},
 		{args: []string{"--api-url=10.0.0.1:49153"}, want: "api_url"},
 		{env: []string{"FLEET_API_URL=unix:///run/fleet.sock"}, want: "FLEET_API_URL: api_url"},
+		{args: []string{"--etcd-auto-compaction-retention=5"}, want: "etcd_auto_compaction_retention=\"5\": not a duration with its unit"},
+		{args: []string{"--etcd-auto-compaction-retention=-1h"}, want: "etcd_auto_compaction_retention"},
+		{args: []string{"--etcd-quota-backend-bytes=lots"}, want: "etcd_quota_backend_bytes=\"lots\": not a size"},
+		{env: []string{"FLEET_ETCD_QUOTA_BACKEND_BYTES=-1"}, want: "etcd_quota_backend_bytes"},
 	}
 	for _, tc := range cases {
 		_, _, err := Load(tc.args, tc.env, files(tc.files))
@@ -74,6 +78,30 @@ func TestConfigHelpListsEveryOption(t *testing.T) {
 	for _, o := range options {
 		if flag := "--" + strings.ReplaceAll(o.key, "_", "-"); !strings.Contains(inv.Help, flag) {
 			t.Errorf("help lacks %s", flag)
+		}
+	}
+}
+
+func TestEtcdCompactionAndQuotaOptions(t *testing.T) {
+	c, _, err := Load(nil, nil, files(nil))
+	if err != nil || c.EtcdAutoCompactionRetention != time.Hour || c.EtcdQuotaBackendBytes != 0 {
+		t.Fatalf("defaults: retention %v, quota %d, %v; want 1h and 0 (etcd's)", c.EtcdAutoCompactionRetention, c.EtcdQuotaBackendBytes, err)
+	}
+	cases := []struct {
+		args      []string
+		conf      string
+		retention time.Duration
+		quota     int64
+	}{
+		{args: []string{"--etcd-auto-compaction-retention=0"}, retention: 0},
+		{args: []string{"--etcd-auto-compaction-retention=30m", "--etcd-quota-backend-bytes=8GiB"}, retention: 30 * time.Minute, quota: 8 << 30},
+		{conf: "etcd_auto_compaction_retention=2h\netcd_quota_backend_bytes=1048576\n", retention: 2 * time.Hour, quota: 1 << 20},
+		{conf: "etcd_quota_backend_bytes=\"512 MiB\"\n", retention: time.Hour, quota: 512 << 20},
+	}
+	for _, tc := range cases {
+		c, _, err := Load(tc.args, nil, files(map[string]string{DefaultConfigFile: tc.conf}))
+		if err != nil || c.EtcdAutoCompactionRetention != tc.retention || c.EtcdQuotaBackendBytes != tc.quota {
+			t.Errorf("%v %q: retention %v, quota %d, %v; want %v and %d", tc.args, tc.conf, c.EtcdAutoCompactionRetention, c.EtcdQuotaBackendBytes, err, tc.retention, tc.quota)
 		}
 	}
 }

@@ -43,6 +43,7 @@ type Daemon struct {
 	endpoints []string
 	etcdURL   string
 	ready     chan struct{}
+	reg       *registry.Etcd
 	runner    *runner.Runner
 	engine    *engine.Engine
 	stopping  chan struct{} // closed when the API server shuts down
@@ -96,7 +97,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			etcd.Close()
 		}
 	}()
-	return d.serve(ctx, registry.New(cli, d.cfg.EtcdKeyPrefix, registry.WithRequestTimeout(d.cfg.EtcdRequestTimeout)), registry.Machine{ID: id, PublicIP: ip, Metadata: d.cfg.Metadata})
+	reg := registry.New(cli, d.cfg.EtcdKeyPrefix, registry.WithRequestTimeout(d.cfg.EtcdRequestTimeout),
+		registry.WithLogf(d.opts.Logf))
+	return d.serve(ctx, reg, registry.Machine{ID: id, PublicIP: ip, Metadata: d.cfg.Metadata})
 }
 
 // connect embeds etcd unless etcd_servers is set, and returns a client.
@@ -127,6 +130,7 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 	if err != nil {
 		return err
 	}
+	d.reg = reg
 	m.APIURL = d.cfg.APIURL
 	if m.APIURL == "" {
 		m.APIURL = advertisedURL(listeners, m.PublicIP)
@@ -137,7 +141,7 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
 			LeaderTTL: d.cfg.LeaderTTL, Logf: d.opts.Logf})
 	}
-	srv := &http.Server{Handler: d.handler(reg, m.ID), ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(d.handler(reg, m.ID), api.DefaultLimits())
 	// Followed journals end when the server shuts down, so that its
 	// graceful shutdown does not wait for their clients.
 	srv.RegisterOnShutdown(func() { close(d.stopping) })
@@ -200,7 +204,7 @@ func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
 			d.opts.Logf("fleetd: %s %s: %v", r.Method, r.URL.Path, err)
 		},
-		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping}))
+		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux
 }
 

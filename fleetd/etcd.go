@@ -32,6 +32,11 @@ func startEmbedded(ctx context.Context, c Config) (*embed.Etcd, error) {
 	if cfg.InitialCluster == "" {
 		cfg.InitialCluster = cfg.Name + "=" + peer.String()
 	}
+	if c.EtcdAutoCompactionRetention > 0 {
+		cfg.AutoCompactionMode = embed.CompactorModePeriodic
+		cfg.AutoCompactionRetention = c.EtcdAutoCompactionRetention.String()
+	}
+	cfg.QuotaBackendBytes = c.EtcdQuotaBackendBytes
 	if c.Verbosity == 0 {
 		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	}

@@ -5,6 +5,11 @@ import (
 	"net/http"
 )
 
+const (
+	corruptMetric = "fleetd_registry_corrupt_records_total"
+	corruptHelp   = "Records in etcd this fleetd skipped because they do not decode (each key and revision once)."
+)
+
 // metrics answers /metrics in Prometheus' text format.
 func (d *Daemon) metrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -21,6 +26,7 @@ func (d *Daemon) metrics(w http.ResponseWriter, _ *http.Request) {
 	}
 	gauge("fleetd_engine_leader", "1 while this machine's engine leads.", boolf(leading))
 	gauge("fleetd_engine_unscheduled_units", "Active units the leader's last plan could not place.", float64(unscheduled))
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", corruptMetric, corruptHelp, corruptMetric, corruptMetric, d.reg.CorruptSeen())
 	fmt.Fprintf(w, "# HELP fleetd_build_info Build information.\n# TYPE fleetd_build_info gauge\nfleetd_build_info{version=%q} 1\n", d.opts.Version)
 }
 

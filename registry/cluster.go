@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -24,6 +23,7 @@ type Cluster struct {
 	machines map[string]Machine
 	meta     map[string]map[string]string
 	sched    map[string]Placement // by schedule key
+	corrupt  map[string]CorruptRecord
 	changed  chan struct{}
 }
 
@@ -33,6 +33,9 @@ type View struct {
 	Jobs     []Job       // by name
 	Machines []Machine   // by ID, metadata merged
 	Schedule []Placement // by (unit, machine)
+	// Corrupt lists the records skipped because they do not decode, by
+	// key; everything else is scheduled as usual.
+	Corrupt []CorruptRecord
 }
 
 // ErrWatchLost says the watch ended (compaction, closed client): the
@@ -45,7 +48,8 @@ func (r *Etcd) watchRange() (string, string) {
 	return r.k.prefix + "job/", r.k.prefix + "schedule0"
 }
 
-// LoadCluster reads the cluster at one revision.
+// LoadCluster reads the cluster at one revision. Records that do not
+// decode are skipped, logged once and listed in the view's Corrupt.
 func (r *Etcd) LoadCluster(ctx context.Context) (*Cluster, error) {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
@@ -55,11 +59,12 @@ func (r *Etcd) LoadCluster(ctx context.Context) (*Cluster, error) {
 		return nil, fmt.Errorf("registry: load cluster: %w", err)
 	}
 	c := &Cluster{rev: resp.Header.Revision, jobs: map[string]Job{}, machines: map[string]Machine{},
-		meta: map[string]map[string]string{}, sched: map[string]Placement{}, changed: make(chan struct{}, 1)}
+		meta: map[string]map[string]string{}, sched: map[string]Placement{}, corrupt: map[string]CorruptRecord{},
+		changed: make(chan struct{}, 1)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, kv := range resp.Kvs {
-		if err := r.applyPut(c, kv); err != nil {
-			return nil, err
-		}
+		r.applyPutLocked(c, kv)
 	}
 	return c, nil
 }
@@ -76,9 +81,7 @@ func (r *Etcd) FollowCluster(ctx context.Context, c *Cluster) error {
 		if err := resp.Err(); err != nil {
 			return fmt.Errorf("%w: %w", ErrWatchLost, err)
 		}
-		if err := r.applyEvents(c, resp.Events, resp.Header.Revision); err != nil {
-			return err
-		}
+		r.applyEvents(c, resp.Events, resp.Header.Revision)
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -86,18 +89,14 @@ func (r *Etcd) FollowCluster(ctx context.Context, c *Cluster) error {
 	return ErrWatchLost
 }
 
-func (r *Etcd) applyEvents(c *Cluster, evs []*clientv3.Event, rev int64) error {
+func (r *Etcd) applyEvents(c *Cluster, evs []*clientv3.Event, rev int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ev := range evs {
-		var err error
 		if ev.Type == mvccpb.DELETE {
 			r.applyDelete(c, string(ev.Kv.Key))
 		} else {
-			err = r.applyPutLocked(c, ev.Kv)
-		}
-		if err != nil {
-			return err
+			r.applyPutLocked(c, ev.Kv)
 		}
 	}
 	c.rev = rev
@@ -105,39 +104,47 @@ func (r *Etcd) applyEvents(c *Cluster, evs []*clientv3.Event, rev int64) error {
 	case c.changed <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
-func (r *Etcd) applyPut(c *Cluster, kv *mvccpb.KeyValue) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return r.applyPutLocked(c, kv)
-}
-
-func (r *Etcd) applyPutLocked(c *Cluster, kv *mvccpb.KeyValue) error {
+// applyPutLocked applies one record; one that does not decode replaces
+// what was at its key by a corrupt record.
+func (r *Etcd) applyPutLocked(c *Cluster, kv *mvccpb.KeyValue) {
 	key := string(kv.Key)
+	err := r.decodeInto(c, key, kv.Value)
+	if err == nil {
+		delete(c.corrupt, key)
+		return
+	}
+	r.applyDelete(c, key)
+	c.corrupt[key] = r.skip(kv, err)
+}
+
+// decodeInto decodes one record of the watched range into c.
+func (r *Etcd) decodeInto(c *Cluster, key string, v []byte) error {
 	switch {
 	case strings.HasPrefix(key, r.k.jobs()):
-		name := strings.TrimPrefix(key, r.k.jobs())
-		j, err := decodeJob(name, kv.Value)
+		j, err := decodeJob(strings.TrimPrefix(key, r.k.jobs()), v)
 		if err != nil {
 			return err
 		}
-		c.jobs[name] = j
+		c.jobs[j.Name] = j
 	case strings.HasPrefix(key, r.k.machines()):
-		var m Machine
-		if err := json.Unmarshal(kv.Value, &m); err != nil {
-			return fmt.Errorf("registry: machine %s: corrupt record: %w", key, err)
+		m, err := decodeMachine(strings.TrimPrefix(key, r.k.machines()), v)
+		if err != nil {
+			return err
 		}
 		c.machines[m.ID] = m
 	case strings.HasPrefix(key, r.k.metadataAll()):
-		id, k := lastTwo(key)
+		id, k, err := decodeMetadata(strings.TrimPrefix(key, r.k.metadataAll()), v)
+		if err != nil {
+			return err
+		}
 		if c.meta[id] == nil {
 			c.meta[id] = map[string]string{}
 		}
-		c.meta[id][k] = string(kv.Value)
+		c.meta[id][k] = string(v)
 	case strings.HasPrefix(key, r.k.scheduleAll()):
-		p, err := r.decodePlacement(key, kv.Value)
+		p, err := r.decodePlacement(key, v)
 		if err != nil {
 			return err
 		}
@@ -147,14 +154,16 @@ func (r *Etcd) applyPutLocked(c *Cluster, kv *mvccpb.KeyValue) error {
 }
 
 func (r *Etcd) applyDelete(c *Cluster, key string) {
+	delete(c.corrupt, key)
 	switch {
 	case strings.HasPrefix(key, r.k.jobs()):
 		delete(c.jobs, strings.TrimPrefix(key, r.k.jobs()))
 	case strings.HasPrefix(key, r.k.machines()):
 		delete(c.machines, strings.TrimPrefix(key, r.k.machines()))
 	case strings.HasPrefix(key, r.k.metadataAll()):
-		id, k := lastTwo(key)
-		delete(c.meta[id], k)
+		if id, k, ok := splitMetadataKey(strings.TrimPrefix(key, r.k.metadataAll())); ok {
+			delete(c.meta[id], k)
+		}
 	case strings.HasPrefix(key, r.k.scheduleAll()):
 		delete(c.sched, key)
 	}
@@ -191,5 +200,9 @@ func (c *Cluster) View() View {
 		a, b := v.Schedule[i], v.Schedule[j]
 		return a.Unit < b.Unit || a.Unit == b.Unit && a.Machine < b.Machine
 	})
+	for _, rec := range c.corrupt {
+		v.Corrupt = append(v.Corrupt, rec)
+	}
+	sort.Slice(v.Corrupt, func(i, j int) bool { return v.Corrupt[i].Key < v.Corrupt[j].Key })
 	return v
 }

@@ -23,6 +23,7 @@ type Etcd struct {
 	cli     *clientv3.Client
 	k       keys
 	timeout time.Duration
+	corrupt *corruptLog
 }
 
 // Option tunes a registry.
@@ -35,7 +36,7 @@ func WithRequestTimeout(d time.Duration) Option { return func(r *Etcd) { r.timeo
 // New returns a registry over cli under prefix ("" for fleet's). It does
 // no I/O.
 func New(cli *clientv3.Client, prefix string, opts ...Option) *Etcd {
-	r := &Etcd{cli: cli, k: newKeys(prefix)}
+	r := &Etcd{cli: cli, k: newKeys(prefix), corrupt: &corruptLog{seen: map[string]int64{}}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -64,141 +65,8 @@ func (r *Etcd) ElectionKey() string { return r.k.prefix + "engine/leader" }
 // Client returns the etcd client.
 func (r *Etcd) Client() *clientv3.Client { return r.cli }
 
-// CreateUnit stores a new unit: its body under its hash and its job. It
-// fails with ErrExists when a unit of that name exists.
-func (r *Etcd) CreateUnit(ctx context.Context, name string, f *unit.File, desired unit.State) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	h := f.Hash().String()
-	body, err := json.Marshal(bodyJSON{Options: f.Options})
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", name, err)
-	}
-	job, err := json.Marshal(jobJSON{Hash: h, Desired: desired.String()})
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", name, err)
-	}
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), "=", 0)).
-		Then(clientv3.OpPut(r.k.body(h), string(body)), clientv3.OpPut(r.k.job(name), string(job)), r.bump()).
-		Commit()
-	if err != nil {
-		return fmt.Errorf("registry: create %s: %w", name, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: unit %s", ErrExists, name)
-	}
-	return nil
-}
-
-// Job returns one unit's job.
-func (r *Etcd) Job(ctx context.Context, name string) (Job, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.job(name))
-	if err != nil {
-		return Job{}, fmt.Errorf("registry: get %s: %w", name, err)
-	}
-	if len(resp.Kvs) == 0 {
-		return Job{}, fmt.Errorf("%w: unit %s", ErrNotFound, name)
-	}
-	return decodeJob(name, resp.Kvs[0].Value)
-}
-
-// Jobs returns every unit's job, sorted by name.
-func (r *Etcd) Jobs(ctx context.Context) ([]Job, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.jobs(), clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("registry: list units: %w", err)
-	}
-	out := make([]Job, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		j, err := decodeJob(strings.TrimPrefix(string(kv.Key), r.k.jobs()), kv.Value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, nil
-}
-
-func decodeJob(name string, v []byte) (Job, error) {
-	var j jobJSON
-	if err := json.Unmarshal(v, &j); err != nil {
-		return Job{}, fmt.Errorf("registry: unit %s: corrupt record: %w", name, err)
-	}
-	h, err := unit.ParseHash(j.Hash)
-	if err != nil {
-		return Job{}, fmt.Errorf("registry: unit %s: %w", name, err)
-	}
-	s, err := unit.ParseState(j.Desired)
-	if err != nil {
-		return Job{}, fmt.Errorf("registry: unit %s: %w", name, err)
-	}
-	return Job{Name: name, Hash: h, Desired: s}, nil
-}
-
-// File returns the unit body stored under hash.
-func (r *Etcd) File(ctx context.Context, h unit.Hash) (*unit.File, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.body(h.String()))
-	if err != nil {
-		return nil, fmt.Errorf("registry: get body %s: %w", h.Short(), err)
-	}
-	if len(resp.Kvs) == 0 {
-		return nil, fmt.Errorf("%w: unit body %s", ErrNotFound, h.Short())
-	}
-	var b bodyJSON
-	if err := json.Unmarshal(resp.Kvs[0].Value, &b); err != nil {
-		return nil, fmt.Errorf("%w: body %s: %w", ErrCorrupt, h.Short(), err)
-	}
-	return &unit.File{Options: b.Options}, nil
-}
-
-// SetDesired changes a unit's desired state.
-func (r *Etcd) SetDesired(ctx context.Context, name string, s unit.State) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	j, err := r.Job(ctx, name)
-	if err != nil {
-		return err
-	}
-	v, err := json.Marshal(jobJSON{Hash: j.Hash.String(), Desired: s.String()})
-	if err != nil {
-		return fmt.Errorf("registry: encode %s: %w", name, err)
-	}
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
-		Then(clientv3.OpPut(r.k.job(name), string(v)), r.bump()).Commit()
-	if err != nil {
-		return fmt.Errorf("registry: set %s %s: %w", name, s, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
-	}
-	return nil
-}
-
-// DestroyUnit removes a unit's job; the engine then unschedules it.
-func (r *Etcd) DestroyUnit(ctx context.Context, name string) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(r.k.job(name)), ">", 0)).
-		Then(clientv3.OpDelete(r.k.job(name)), r.bump()).Commit()
-	if err != nil {
-		return fmt.Errorf("registry: destroy %s: %w", name, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: unit %s", ErrNotFound, name)
-	}
-	return nil
-}
-
-// Schedule returns every placement, sorted by (unit, machine).
+// Schedule returns every placement, sorted by (unit, machine); records
+// that do not decode are logged once and skipped.
 func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
@@ -206,18 +74,19 @@ func (r *Etcd) Schedule(ctx context.Context) ([]Placement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: read schedule: %w", err)
 	}
-	out, err := r.decodePlacements(resp.Kvs)
+	out := r.decodePlacements(resp.Kvs)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Unit != out[j].Unit {
 			return out[i].Unit < out[j].Unit
 		}
 		return out[i].Machine < out[j].Machine
 	})
-	return out, err
+	return out, nil
 }
 
 // MachineSchedule returns one machine's placements, sorted by unit, and
-// the revision to watch from.
+// the revision to watch from; records that do not decode are logged once
+// and skipped.
 func (r *Etcd) MachineSchedule(ctx context.Context, machine string) ([]Placement, int64, error) {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
@@ -225,38 +94,45 @@ func (r *Etcd) MachineSchedule(ctx context.Context, machine string) ([]Placement
 	if err != nil {
 		return nil, 0, fmt.Errorf("registry: read schedule of %s: %w", machine, err)
 	}
-	out, err := r.decodePlacements(resp.Kvs)
-	return out, resp.Header.Revision, err
+	return r.decodePlacements(resp.Kvs), resp.Header.Revision, nil
 }
 
-func (r *Etcd) decodePlacements(kvs []*mvccpb.KeyValue) ([]Placement, error) {
+// decodePlacements decodes schedule records, skipping (and logging
+// once) those that do not decode.
+func (r *Etcd) decodePlacements(kvs []*mvccpb.KeyValue) []Placement {
 	out := make([]Placement, 0, len(kvs))
 	for _, kv := range kvs {
 		p, err := r.decodePlacement(string(kv.Key), kv.Value)
 		if err != nil {
-			return nil, err
+			r.skip(kv, err)
+			continue
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return out
 }
 
+// decodePlacement decodes the schedule record at key, which must be
+// <prefix>schedule/<machine>/<unit>.
 func (r *Etcd) decodePlacement(key string, v []byte) (Placement, error) {
-	machine, name := lastTwo(key)
+	machine, name, ok := strings.Cut(strings.TrimPrefix(key, r.k.scheduleAll()), "/")
+	if !ok || machine == "" || unit.ValidateName(name) != nil {
+		return Placement{}, fmt.Errorf("%w: schedule key %s: want schedule/<machine>/<unit>", ErrCorrupt, key)
+	}
 	var pj placementJSON
 	if err := json.Unmarshal(v, &pj); err != nil {
-		return Placement{}, fmt.Errorf("registry: placement %s: corrupt record: %w", key, err)
+		return Placement{}, fmt.Errorf("%w: placement %s: %w", ErrCorrupt, key, err)
 	}
 	p := Placement{Unit: name, Machine: machine, Port: pj.Port}
 	var err error
 	if pj.Hash != "" {
 		if p.Hash, err = unit.ParseHash(pj.Hash); err != nil {
-			return Placement{}, fmt.Errorf("registry: placement %s: %w", key, err)
+			return Placement{}, fmt.Errorf("%w: placement %s: %w", ErrCorrupt, key, err)
 		}
 	}
 	if pj.Desired != "" {
 		if p.Desired, err = unit.ParseState(pj.Desired); err != nil {
-			return Placement{}, fmt.Errorf("registry: placement %s: %w", key, err)
+			return Placement{}, fmt.Errorf("%w: placement %s: %w", ErrCorrupt, key, err)
 		}
 	}
 	return p, nil
@@ -293,7 +169,7 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 		resp, err := r.cli.Txn(tctx).If(r.guardCmps(g)...).Then(ops...).Commit()
 		cancel()
 		if err != nil {
-			return rev, fmt.Errorf("registry: commit schedule: %w", err)
+			return rev, r.writeErr("commit schedule", err)
 		}
 		if !resp.Succeeded {
 			return rev, r.whyRefused(ctx, g)
@@ -308,29 +184,6 @@ func (r *Etcd) Commit(ctx context.Context, g Guard, changes []Change) (int64, er
 // the only part of the registry an agent needs to watch.
 func (r *Etcd) WatchMachineSchedule(ctx context.Context, machine string, rev int64) clientv3.WatchChan {
 	return r.cli.Watch(clientv3.WithRequireLeader(ctx), r.k.schedule(machine), clientv3.WithPrefix(), clientv3.WithRev(rev))
-}
-
-// Files returns every stored unit body by hash, in one request.
-func (r *Etcd) Files(ctx context.Context) (map[unit.Hash]*unit.File, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.body(""), clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("registry: read unit bodies: %w", err)
-	}
-	out := make(map[unit.Hash]*unit.File, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		h, err := unit.ParseHash(strings.TrimPrefix(string(kv.Key), r.k.body("")))
-		if err != nil {
-			return nil, fmt.Errorf("registry: body key %s: %w", kv.Key, err)
-		}
-		var b bodyJSON
-		if err := json.Unmarshal(kv.Value, &b); err != nil {
-			return nil, fmt.Errorf("registry: body %s: corrupt record: %w", h.Short(), err)
-		}
-		out[h] = &unit.File{Options: b.Options}
-	}
-	return out, nil
 }
 
 func (r *Etcd) guardCmps(g Guard) []clientv3.Cmp {

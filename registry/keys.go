@@ -11,6 +11,7 @@ const DefaultPrefix = "/_coreos.com/fleet/"
 // keys builds every key of the schema from one prefix.
 //
 //	<prefix>unit/<hash>                  unit body (options), stored once
+//	<prefix>unitref/<hash>/<name>        job <name> refers to body <hash>
 //	<prefix>job/<name>                   {"hash","desiredState"}
 //	<prefix>schedule/<machine>/<name>    {"port"}: the unit runs there
 //	<prefix>state/<name>/<machine>       systemd states, under the machine's lease
@@ -33,6 +34,10 @@ func newKeys(prefix string) keys {
 }
 
 func (k keys) body(hash string) string        { return k.prefix + "unit/" + hash }
+func (k keys) bodies() string                 { return k.prefix + "unit/" }
+func (k keys) ref(hash, name string) string   { return k.refs(hash) + name }
+func (k keys) refs(hash string) string        { return k.prefix + "unitref/" + hash + "/" }
+func (k keys) refsAll() string                { return k.prefix + "unitref/" }
 func (k keys) job(name string) string         { return k.prefix + "job/" + name }
 func (k keys) jobs() string                   { return k.prefix + "job/" }
 func (k keys) schedule(machine string) string { return k.prefix + "schedule/" + machine + "/" }

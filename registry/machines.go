@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -19,13 +20,14 @@ func (r *Etcd) RegisterMachine(ctx context.Context, m Machine, lease clientv3.Le
 		return fmt.Errorf("registry: encode machine %s: %w", m.ID, err)
 	}
 	if _, err := r.cli.Txn(ctx).Then(clientv3.OpPut(r.k.machine(m.ID), string(v), clientv3.WithLease(lease)), r.bump()).Commit(); err != nil {
-		return fmt.Errorf("registry: register machine %s: %w", m.ID, err)
+		return r.writeErr("register machine "+m.ID, err)
 	}
 	return nil
 }
 
 // Machines returns the machines holding a lease, sorted by ID, with the
-// metadata set at run time laid over their own.
+// metadata set at run time laid over their own. Records that do not
+// decode are logged once and skipped.
 func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
@@ -39,7 +41,11 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 	}
 	extra := map[string]map[string]string{}
 	for _, kv := range md.Kvs {
-		id, key := lastTwo(string(kv.Key))
+		id, key, err := decodeMetadata(strings.TrimPrefix(string(kv.Key), r.k.metadataAll()), kv.Value)
+		if err != nil {
+			r.skip(kv, err)
+			continue
+		}
 		if extra[id] == nil {
 			extra[id] = map[string]string{}
 		}
@@ -47,12 +53,10 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 	}
 	out := make([]Machine, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		var m Machine
-		if err := json.Unmarshal(kv.Value, &m); err != nil {
-			return nil, fmt.Errorf("registry: machine %s: corrupt record: %w", kv.Key, err)
-		}
-		if m.Metadata == nil {
-			m.Metadata = map[string]string{}
+		m, err := decodeMachine(strings.TrimPrefix(string(kv.Key), r.k.machines()), kv.Value)
+		if err != nil {
+			r.skip(kv, err)
+			continue
 		}
 		for k, v := range extra[m.ID] {
 			m.Metadata[k] = v
@@ -60,6 +64,40 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// decodeMachine decodes the record of machine id: JSON whose ID is id.
+func decodeMachine(id string, v []byte) (Machine, error) {
+	var m Machine
+	if err := json.Unmarshal(v, &m); err != nil {
+		return m, fmt.Errorf("%w: machine %s: %w", ErrCorrupt, id, err)
+	}
+	if m.ID != id {
+		return m, fmt.Errorf("%w: machine %s: the record names machine %q", ErrCorrupt, id, m.ID)
+	}
+	if m.Metadata == nil {
+		m.Metadata = map[string]string{}
+	}
+	return m, nil
+}
+
+// splitMetadataKey splits "<machine>/<key>" as SetMetadata writes it.
+func splitMetadataKey(rest string) (string, string, bool) {
+	id, key, ok := strings.Cut(rest, "/")
+	return id, key, ok && checkMetadataKey(id, key) == nil
+}
+
+// decodeMetadata decodes a metadata record below the metadata prefix:
+// its key must be "<machine>/<key>" and its value text.
+func decodeMetadata(rest string, v []byte) (string, string, error) {
+	id, key, ok := splitMetadataKey(rest)
+	if !ok {
+		return "", "", fmt.Errorf("%w: metadata key %q: want <machine>/<key>", ErrCorrupt, rest)
+	}
+	if !utf8.Valid(v) {
+		return "", "", fmt.Errorf("%w: metadata %s of machine %s: the value is not UTF-8 text", ErrCorrupt, key, id)
+	}
+	return id, key, nil
 }
 
 // SetMetadata sets one metadata key of a machine at run time.
@@ -70,7 +108,7 @@ func (r *Etcd) SetMetadata(ctx context.Context, id, key, value string) error {
 		return err
 	}
 	if _, err := r.cli.Txn(ctx).Then(clientv3.OpPut(r.k.metadata(id)+key, value), r.bump()).Commit(); err != nil {
-		return fmt.Errorf("registry: set metadata %s on %s: %w", key, id, err)
+		return r.writeErr(fmt.Sprintf("set metadata %s on %s", key, id), err)
 	}
 	return nil
 }
@@ -83,7 +121,7 @@ func (r *Etcd) DeleteMetadata(ctx context.Context, id, key string) error {
 		return err
 	}
 	if _, err := r.cli.Txn(ctx).Then(clientv3.OpDelete(r.k.metadata(id)+key), r.bump()).Commit(); err != nil {
-		return fmt.Errorf("registry: delete metadata %s on %s: %w", key, id, err)
+		return r.writeErr(fmt.Sprintf("delete metadata %s on %s", key, id), err)
 	}
 	return nil
 }
@@ -93,48 +131,4 @@ func checkMetadataKey(id, key string) error {
 		return fmt.Errorf("registry: bad machine %q or metadata key %q", id, key)
 	}
 	return nil
-}
-
-// PublishState records what a machine's systemd reports for a unit,
-// under the machine's lease.
-func (r *Etcd) PublishState(ctx context.Context, s UnitState, lease clientv3.LeaseID) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	v, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("registry: encode state of %s: %w", s.Unit, err)
-	}
-	if _, err := r.cli.Put(ctx, r.k.state(s.Unit, s.Machine), string(v), clientv3.WithLease(lease)); err != nil {
-		return fmt.Errorf("registry: publish state of %s: %w", s.Unit, err)
-	}
-	return nil
-}
-
-// RemoveState removes a machine's state record for a unit.
-func (r *Etcd) RemoveState(ctx context.Context, name, machine string) error {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	if _, err := r.cli.Delete(ctx, r.k.state(name, machine)); err != nil {
-		return fmt.Errorf("registry: remove state of %s: %w", name, err)
-	}
-	return nil
-}
-
-// States returns every published unit state, sorted by (unit, machine).
-func (r *Etcd) States(ctx context.Context) ([]UnitState, error) {
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	resp, err := r.cli.Get(ctx, r.k.states(), clientv3.WithPrefix())
-	if err != nil {
-		return nil, fmt.Errorf("registry: list states: %w", err)
-	}
-	out := make([]UnitState, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		var s UnitState
-		if err := json.Unmarshal(kv.Value, &s); err != nil {
-			return nil, fmt.Errorf("registry: state %s: corrupt record: %w", kv.Key, err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }

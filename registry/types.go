@@ -12,7 +12,6 @@ var (
 	ErrExists    = errors.New("registry: already exists")
 	ErrNotLeader = errors.New("registry: write refused: not the engine leader")
 	ErrStale     = errors.New("registry: write refused: the cluster changed since the plan was made")
-	ErrCorrupt   = errors.New("registry: corrupt record")
 )
 
 // Job is a unit in the registry: its name, content hash and desired state.

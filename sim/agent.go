@@ -34,6 +34,7 @@ func (w *World) agentWake(i int32) {
 	}
 	m.agent.SetSchedule(w.desiredFor(i))
 	w.agentRun(i)
+	w.noteDue(i) // what is due follows what the agent read
 }
 
 // watchRelist is how long an agent whose watch was lost takes to list
@@ -78,12 +79,19 @@ func (w *World) agentRun(i int32) {
 	if !m.up || m.cut || m.agent == nil {
 		return
 	}
+	acted := false
+	defer func() {
+		if acted {
+			w.noteDue(i)
+		}
+	}()
 	for range 8 {
 		if m.sdChanged {
 			m.sdChanged = false
 			m.agent.SetUnits(w.currentOf(m))
 		}
 		r := m.agent.Ready()
+		acted = acted || !r.Empty()
 		for _, t := range r.Files {
 			m.agent.FileDone(t, w.fileTask(i, t))
 		}

@@ -167,26 +167,42 @@ func (w *World) anyMachineServes() bool {
 	return false
 }
 
-// checkDue: a start that became due is queued within one agent interval,
-// whatever other units' jobs are doing (a start that hangs holds back no
-// other unit). Due means desired launched here, loaded, inactive, and not
+// noteDue records, after machine i's agent acted, which of its units
+// have a start due: desired launched here, loaded, inactive, and not
 // ended on its own since the agent last started it.
-func (w *World) checkDue(i int32) {
+func (w *World) noteDue(i int32) {
 	m := w.machines[i]
 	es, j := w.reg.sched[i], 0
+	m.due = 0
 	for k := range m.units { // both sorted by unit: one merge walk
 		s := &m.units[k]
 		for j < len(es) && es[j].u < s.u {
 			j++
 		}
 		launched := j < len(es) && es[j].u == s.u && unit.State(es[j].desired) == unit.StateLaunched
-		due := launched && s.loaded && s.active == sdInactive && !s.ended
 		switch {
-		case !due:
+		case !launched || !s.loaded || s.active != sdInactive || s.ended:
 			s.dueSince = 0
 		case s.dueSince == 0:
 			s.dueSince = w.now
-		case w.now-s.dueSince > m.scaled(w.cfg.AgentInterval)+time.Second:
+			m.due++
+		default:
+			m.due++
+		}
+	}
+}
+
+// checkDue: a start that became due is queued within one agent interval,
+// whatever other units' jobs are doing (a start that hangs holds back no
+// other unit).
+func (w *World) checkDue(i int32) {
+	m := w.machines[i]
+	if m.due == 0 {
+		return
+	}
+	for k := range m.units {
+		s := &m.units[k]
+		if s.dueSince != 0 && w.now-s.dueSince > m.scaled(w.cfg.AgentInterval)+time.Second {
 			w.violate("agent", fmt.Sprintf("%s on %s: start due since %v not queued", w.units[s.u].name, m.id, ShortDuration(s.dueSince)))
 			s.dueSince = w.now // once per interval
 		}

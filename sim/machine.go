@@ -30,6 +30,7 @@ type machine struct {
 	sdChanged bool     // systemd's states changed since the agent last read them
 	woken     bool     // a wake is already on its way
 	watchLost bool     // its schedule watch is lost until it lists again
+	due       int      // units with a start due (noteDue)
 }
 
 // scaled stretches an interval by the machine's clock skew.
@@ -41,7 +42,7 @@ func (m *machine) scaled(d time.Duration) time.Duration {
 // fresh agent step reads its schedule once the machine has registered.
 func (w *World) boot(i int32) {
 	m := w.machines[i]
-	m.up, m.cut, m.units, m.sdChanged, m.woken, m.watchLost = true, false, nil, true, false, false
+	m.up, m.cut, m.units, m.sdChanged, m.woken, m.watchLost, m.due = true, false, nil, true, false, false, 0
 	m.agent = agent.NewStep(w.cfg.agentStep())
 	m.inc++
 	w.schedule(0, evHeartbeat, i, 0) // registers at once...

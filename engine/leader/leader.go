@@ -44,6 +44,7 @@ type Leader struct {
 	bodies  map[unit.Hash][]unit.Option // read, not yet parsed
 	bodyErr map[unit.Hash]*bodyErr      // bodies that could not be read
 	asked   map[unit.Hash]bool          // asked for, not yet answered
+	broken  map[string]bool             // job records that do not decode, reported
 	gen     uint32                      // bumped at every snapshot, for pruning reqs
 
 	lastPlan *scheduler.Plan
@@ -92,6 +93,7 @@ func New(sched *scheduler.Scheduler) *Leader {
 		bodies:  map[unit.Hash][]unit.Option{},
 		bodyErr: map[unit.Hash]*bodyErr{},
 		asked:   map[unit.Hash]bool{},
+		broken:  map[string]bool{},
 	}
 }
 

@@ -360,3 +360,23 @@ func TestChangesOneWritePerKey(t *testing.T) {
 		}
 	}
 }
+
+func TestBrokenJobRecordLeftOutWithItsPlacements(t *testing.T) {
+	l := New(nil)
+	w := newWorld(t, "m1", "m2")
+	w.submit("a.service", "", unit.StateLaunched)
+	w.view.Jobs = append(w.view.Jobs, Job{Name: "b.service", Err: errors.New("corrupt record")})
+	w.view.Schedule = []Placement{{Unit: "b.service", Machine: "m1"}}
+	w.submit("c.service", "", unit.StateLaunched)
+	l.Elected()
+	r := w.settle(l)
+	if got := l.LeftOut(); len(got) != 1 || got[0].Unit != "b.service" {
+		t.Fatalf("LeftOut = %v, want b.service", got)
+	}
+	if len(w.where("a.service")) != 1 || len(w.where("c.service")) != 1 {
+		t.Fatalf("the other units must be placed: %v", w.view.Schedule)
+	}
+	if got := w.where("b.service"); len(got) != 1 || got[0] != "m1" {
+		t.Fatalf("a broken record's placement must stay as it is: %v (%+v)", got, r)
+	}
+}

@@ -17,6 +17,9 @@ func (l *Leader) resolve(v *View) (need []unit.Hash, waiting bool) {
 	last, lastEntries := l.entryJobs, l.entries
 	entries := make([]*reqEntry, len(v.Jobs))
 	for i, j := range v.Jobs {
+		if j.Err != nil {
+			continue // left out by check
+		}
 		if i < len(last) && last[i].Name == j.Name && last[i].Hash == j.Hash && lastEntries[i] != nil {
 			entries[i] = lastEntries[i]
 			continue
@@ -88,13 +91,37 @@ func (l *Leader) snapshot(v *View) (*scheduler.Snapshot, []InvalidUnit) {
 		}
 	}
 	l.prune(len(v.Jobs))
+	if len(l.broken) > 0 {
+		l.forgetMended(v)
+	}
 	return s, fresh
+}
+
+// forgetMended forgets broken job records that v no longer has broken,
+// so that one broken again is reported again.
+func (l *Leader) forgetMended(v *View) {
+	still := map[string]bool{}
+	for _, j := range v.Jobs {
+		if j.Err != nil {
+			still[j.Name] = true
+		}
+	}
+	for name := range l.broken {
+		if !still[name] {
+			delete(l.broken, name)
+		}
+	}
 }
 
 // check returns why job j (with its entry e, nil if its body could not
 // be read) cannot be planned, nil if it can, and whether that is
 // reported for the first time. It marks the entry as used.
 func (l *Leader) check(j Job, e *reqEntry) (*InvalidUnit, bool) {
+	if j.Err != nil {
+		first := !l.broken[j.Name]
+		l.broken[j.Name] = true
+		return &InvalidUnit{Unit: j.Name, Err: j.Err}, first
+	}
 	if e != nil {
 		e.seen = l.gen
 		if e.err == nil {

@@ -7,11 +7,13 @@ import (
 )
 
 // Job is a unit as the registry holds it: name, content hash and desired
-// state.
+// state. Err is set for a job whose record does not decode: the unit is
+// left out, with its placements, as one whose body cannot be read.
 type Job struct {
 	Name    string
 	Hash    unit.Hash
 	Desired unit.State
+	Err     error
 }
 
 // Machine is a machine that holds a lease, with its metadata (run-time

@@ -39,6 +39,18 @@ func StartIn(tb testing.TB, dir string) *Server {
 // its clients find it again.
 func StartAt(tb testing.TB, dir, clientAddr, peerAddr string) *Server {
 	tb.Helper()
+	return start(tb, dir, clientAddr, peerAddr, nil)
+}
+
+// StartTuned boots an etcd member as Start does, with its configuration
+// changed by tune first (a backend quota, compaction).
+func StartTuned(tb testing.TB, tune func(*embed.Config)) *Server {
+	tb.Helper()
+	return start(tb, tb.TempDir(), "127.0.0.1:0", "127.0.0.1:0", tune)
+}
+
+func start(tb testing.TB, dir, clientAddr, peerAddr string, tune func(*embed.Config)) *Server {
+	tb.Helper()
 	cfg := embed.NewConfig()
 	cfg.Name = "test"
 	cfg.Dir = dir
@@ -49,6 +61,9 @@ func StartAt(tb testing.TB, dir, clientAddr, peerAddr string) *Server {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.TickMs, cfg.ElectionMs = 10, 50
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	if tune != nil {
+		tune(cfg)
+	}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		tb.Fatalf("etcdtest: start: %v", err)

@@ -1,0 +1,68 @@
+package registry
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+)
+
+// ErrCorrupt is wrapped by the error of a record that does not decode
+// (written past fleet, or by a broken client). Listings skip such
+// records instead of failing; reading one by name returns it.
+var ErrCorrupt = errors.New("registry: corrupt record")
+
+// CorruptRecord is a record a listing or the cluster copy skipped because
+// it does not decode: its key, the revision it was written at, and why.
+// Name is the key below its kind's folder: a unit's name for a job
+// (job/<name>), "<machine>/<unit>" for a placement, and so on.
+type CorruptRecord struct {
+	Key  string
+	Name string
+	Rev  int64
+	Err  error
+}
+
+// corruptLog logs each corrupt record once per version (key and
+// revision) and counts them.
+type corruptLog struct {
+	logf  func(format string, args ...any)
+	total atomic.Int64
+
+	mu   sync.Mutex
+	seen map[string]int64 // key -> ModRevision last logged
+}
+
+// WithLogf sets where the registry logs what it skips (corrupt records);
+// nothing is logged by default.
+func WithLogf(logf func(format string, args ...any)) Option {
+	return func(r *Etcd) { r.corrupt.logf = logf }
+}
+
+// skip records that kv does not decode (err) and returns the record.
+func (r *Etcd) skip(kv *mvccpb.KeyValue, err error) CorruptRecord {
+	rec := CorruptRecord{Key: string(kv.Key), Rev: kv.ModRevision, Err: err}
+	if _, name, ok := strings.Cut(strings.TrimPrefix(rec.Key, r.k.prefix), "/"); ok {
+		rec.Name = name
+	}
+	l := r.corrupt
+	l.mu.Lock()
+	first := l.seen[rec.Key] != rec.Rev
+	if first {
+		l.seen[rec.Key] = rec.Rev
+	}
+	l.mu.Unlock()
+	if first {
+		l.total.Add(1)
+		if l.logf != nil {
+			l.logf("registry: skipping corrupt record %s (revision %d): %v", rec.Key, rec.Rev, err)
+		}
+	}
+	return rec
+}
+
+// CorruptSeen returns how many corrupt records (distinct key and
+// revision) this registry has skipped since it was made: a counter.
+func (r *Etcd) CorruptSeen() int64 { return r.corrupt.total.Load() }
