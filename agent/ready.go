@@ -35,16 +35,17 @@ func (r StepReady) Empty() bool {
 // is not owed, no file task retried before its backoff runs out.
 func (s *Step) Ready() StepReady {
 	if !s.dirty && !s.replan {
-		return StepReady{}
+		return s.changedStatuses()
 	}
 	replan := s.replan
-	s.dirty, s.replan = false, false
+	s.dirty, s.replan, s.changed = false, false, s.changed[:0]
 	s.gen++
 	var r StepReady
 	if s.haveSchedule && replan {
 		s.noteRunning()
 		if s.have == nil {
-			s.have = resolveCurrent(s.current)
+			s.have = resolveCurrentInto(s.haveBuf, s.current)
+			s.haveBuf = s.have
 		}
 		if tasks := planResolved(s.want, s.inactive, s.have); len(tasks) > 0 {
 			r.Files, r.Jobs = s.filter(tasks)
@@ -77,13 +78,13 @@ func (s *Step) noteRunning() {
 // of units desired loaded, starts), so a unit's file tasks are seen
 // before its last jobs.
 func (s *Step) filter(tasks []Task) (files, jobs []Task) {
-	stopping := map[string]bool{} // running units to unload: their files wait for the stop
+	var stopping, filing names // running units to unload: their files wait for the stop;
+	// units with a file task, done or held back: their jobs wait
 	for _, t := range tasks {
 		if t.Kind == TaskStop && t.Reason != ReasonDesiredLoaded {
-			stopping[t.Unit] = true
+			stopping.add(t.Unit)
 		}
 	}
-	filing := map[string]bool{} // units with a file task, done or held back: their jobs wait
 	for _, t := range tasks {
 		if t.Kind == TaskDaemonReload {
 			continue
@@ -91,18 +92,18 @@ func (s *Step) filter(tasks []Task) (files, jobs []Task) {
 		r := s.record(t.Unit)
 		switch t.Kind {
 		case TaskUnload, TaskLoad:
-			filing[t.Unit] = true
-			if !stopping[t.Unit] && s.fileDue(r, t) {
+			filing.add(t.Unit)
+			if !stopping.has(t.Unit) && s.fileDue(r, t) {
 				files = append(files, t)
 			}
 		case TaskStop:
-			if r.job != TaskStop && !(t.Reason == ReasonDesiredLoaded && filing[t.Unit]) {
+			if r.job != TaskStop && !(t.Reason == ReasonDesiredLoaded && filing.has(t.Unit)) {
 				jobs = append(jobs, s.queue(r, t)) // a stop replaces a start in flight
 			}
 		case TaskStart:
 			d, _ := s.wanted(t.Unit)
 			key := startKey{hash: d.Hash, port: d.Port, gen: r.gen}
-			if filing[t.Unit] || r.job != 0 || r.fileErr || r.started == key {
+			if filing.has(t.Unit) || r.job != 0 || r.fileErr || r.started == key {
 				continue // not owed: started already for this content and launch
 			}
 			r.started = key
@@ -157,4 +158,23 @@ func (s *Step) forget() {
 			delete(s.units, name)
 		}
 	}
+}
+
+// names is a small set of unit names: a plan's tasks name few units, and
+// Plan gives each phase in name order.
+type names []string
+
+func (n *names) add(name string) {
+	if !n.has(name) {
+		*n = append(*n, name)
+	}
+}
+
+func (n names) has(name string) bool {
+	for _, x := range n {
+		if x == name {
+			return true
+		}
+	}
+	return false
 }

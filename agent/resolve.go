@@ -46,7 +46,12 @@ func compareDesired(a, b DesiredUnit) int {
 // resolveCurrent returns the current units, one per name, sorted by name.
 // Entries with an empty name are dropped. The input is not modified.
 func resolveCurrent(in []CurrentUnit) []CurrentUnit {
-	have := make([]CurrentUnit, 0, len(in))
+	return resolveCurrentInto(make([]CurrentUnit, 0, len(in)), in)
+}
+
+// resolveCurrentInto is resolveCurrent into dst's array.
+func resolveCurrentInto(dst, in []CurrentUnit) []CurrentUnit {
+	have := dst[:0]
 	for _, c := range in {
 		if c.Name != "" {
 			have = append(have, c)

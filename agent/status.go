@@ -50,6 +50,31 @@ func (s *Step) statuses() (publish []UnitStatus, unpublish []string) {
 	return publish, unpublish
 }
 
+// changedStatuses publishes the states of the units SetUnits saw change
+// when nothing else did: the same units, a state or two moved (a start
+// that completed, a unit that exited).
+func (s *Step) changedStatuses() StepReady {
+	if len(s.changed) == 0 {
+		return StepReady{}
+	}
+	var r StepReady
+	for _, i := range s.changed {
+		c := s.current[i]
+		rec := s.units[c.Name]
+		if c.Name == "" || rec == nil {
+			continue
+		}
+		st := UnitStatus{Name: c.Name, Hash: c.Hash, LoadState: c.LoadState,
+			ActiveState: c.ActiveState, SubState: c.SubState, Reason: rec.reason}
+		if !rec.hasPub || rec.pub != st {
+			rec.pub, rec.hasPub = st, true
+			r.Publish = append(r.Publish, st)
+		}
+	}
+	s.changed = s.changed[:0]
+	return r
+}
+
 // note records st as r's state in this Ready and adds it to publish if it
 // differs from what was published.
 func (s *Step) note(publish []UnitStatus, r *record, st UnitStatus) []UnitStatus {

@@ -51,13 +51,15 @@ type Step struct {
 	schedule     []DesiredUnit   // as given
 	want         []DesiredUnit   // resolved (see Plan): one per name, sorted
 	inactive     map[string]bool // names listed only inactive
-	have         []CurrentUnit   // current, resolved
+	have         []CurrentUnit   // current, resolved; nil until planned again
+	haveBuf      []CurrentUnit   // have's array, kept
 	haveSchedule bool
 	current      []CurrentUnit
 	units        map[string]*record
 	jobs         int    // jobs in flight
 	failing      int    // units whose file task failed
-	dirty        bool   // a state to publish may have changed since the last Ready
+	dirty        bool   // any state to publish may have changed since the last Ready
+	changed      []int  // else, the positions in current whose states changed
 	replan       bool   // what Plan sees may have changed since the last Ready
 	gen          uint32 // bumped at every Ready, to tell what it saw
 }
@@ -157,7 +159,30 @@ func (s *Step) wanted(name string) (DesiredUnit, bool) {
 // active, a sub-state) only changes what is published.
 func (s *Step) SetUnits(current []CurrentUnit) {
 	s.replan = s.replan || !samePlanInput(s.current, current)
-	s.current, s.have, s.dirty = append(s.current[:0], current...), nil, true // resolved again when planned
+	if !s.dirty && sameNames(s.current, current) {
+		for i := range current { // only these states need a look
+			if s.current[i] != current[i] {
+				s.changed = append(s.changed, i)
+			}
+		}
+	} else {
+		s.dirty = true
+	}
+	s.current, s.have = append(s.current[:0], current...), nil // resolved again when planned
+}
+
+// sameNames reports whether a and b list the same names in the same
+// order.
+func sameNames(a, b []CurrentUnit) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 // samePlanInput reports whether Plan sees a and b alike: the same units
@@ -227,19 +252,21 @@ func (s *Step) JobDone(name string, kind TaskKind, result string) {
 	if r == nil || r.job != kind {
 		return // a job the step no longer waits for (replaced)
 	}
-	s.dirty = true
 	// A start done leaves the unit running, which changes no plan; any
 	// other end may let a task held back for the job go ahead.
 	s.replan = s.replan || kind != TaskStart || result != "done"
 	r.job, r.stuck = 0, false
 	s.jobs--
-	if result == "done" {
-		if !r.fileErr {
-			r.reason = ""
-		}
-		return
+	reason := r.reason
+	switch {
+	case result != "done":
+		reason = fmt.Sprintf("%s job %s", kind, result)
+	case !r.fileErr:
+		reason = ""
 	}
-	r.reason = fmt.Sprintf("%s job %s", kind, result)
+	if reason != r.reason {
+		r.reason, s.dirty = reason, true
+	}
 }
 
 // Tick gives the time (a monotonic duration from any fixed origin). Jobs

@@ -17,8 +17,8 @@ import (
 // alone.
 func Changes(plan *scheduler.Plan, current []Placement, jobs []Job) []Change {
 	var (
-		out []Change
-		at  = map[[2]string]int{}
+		out = make([]Change, 0, len(plan.Actions)+len(plan.Actions)/2)
+		at  = make(map[[2]string]int, len(plan.Actions)+len(plan.Actions)/2)
 	)
 	set := func(c Change) {
 		k := [2]string{c.Unit, c.Machine}
