@@ -90,3 +90,36 @@ func reportedOn(name string) ([]string, error) {
 	}
 	return hosts, nil
 }
+
+// TestLongLineRuns: a unit with a 2.1 KB ExecStart line (systemd reads
+// lines up to 1 MiB) is accepted, installed, read back and run: it does
+// not stop the agent's pass for the machine's other units.
+func TestLongLineRuns(t *testing.T) {
+	need(t)
+	arg := strings.Repeat("x", 2100)
+	u := newUnits(t, map[string]string{
+		"longline.service":  "[Service]\nExecStart=/bin/sh -c 'while true; do sleep 1; done' " + arg + "\n",
+		"shortline.service": loop,
+	})
+	u.ctl("start", "longline.service", "shortline.service")
+	waitActive(t, 10*time.Second, "longline.service", "shortline.service")
+}
+
+// TestHostServiceNamesRefused: a unit named as a service the machine
+// cannot lose (fleetd's own, D-Bus's, systemd's) is refused at submit,
+// saying why, and nothing reaches the cluster.
+func TestHostServiceNamesRefused(t *testing.T) {
+	need(t)
+	for _, name := range []string{"fleetd.service", "dbus.service", "systemd-journald.service"} {
+		u := newUnits(t, map[string]string{name: loop})
+		out, err := ctl(u.dir, "submit", name)
+		if err == nil {
+			t.Errorf("submit %s: accepted (%q)", name, out)
+			continue
+		}
+		if listed, _ := ctl(u.dir, "list-unit-files"); strings.Contains(listed, name) {
+			t.Errorf("%s reached the cluster after a refused submit:\n%s", name, listed)
+		}
+		t.Logf("submit %s: %s", name, strings.TrimSpace(out))
+	}
+}
