@@ -66,6 +66,7 @@ func (s *server) writeStates(w http.ResponseWriter, r *http.Request, name, machi
 			SystemdActiveState: st.ActiveState,
 			SystemdSubState:    st.SubState,
 			Port:               ports[stateKey{st.Unit, st.Machine}],
+			Reason:             st.Reason,
 		})
 	}
 	return writeJSON(w, http.StatusOK, StatePage{States: out, NextPageToken: next})

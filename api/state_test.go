@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fleetsim/fleet/api"
+	"github.com/fleetsim/fleet/registry"
 )
 
 // stateNames lists "unit/machine" of each state of a page.
@@ -77,5 +78,19 @@ func TestStatesPageByPage(t *testing.T) {
 	want := []string{"a.service/m1 a.service/m2", "a.service/m3 b.service/m1", "b.service/m2 b.service/m3"}
 	if strings.Join(all, "|") != strings.Join(want, "|") {
 		t.Errorf("pages %q, want %q", all, want)
+	}
+}
+
+// The agent's word on a unit's trouble reaches API clients with its state.
+func TestStateCarriesTheAgentsReason(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	s := registry.UnitState{Unit: "stuck.service", Machine: "m1", Hash: "h", LoadState: "loaded",
+		ActiveState: "activating", SubState: "start", Reason: "start job not done after 2m0s"}
+	if err := f.reg.PublishState(f.ctx, s, f.lease()); err != nil {
+		t.Fatal(err)
+	}
+	_, page := stateNames(t, f, "/fleet/v1/state/stuck.service")
+	if len(page.States) != 1 || page.States[0].Reason != s.Reason {
+		t.Fatalf("states %+v, want the reason %q", page.States, s.Reason)
 	}
 }

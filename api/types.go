@@ -65,6 +65,10 @@ type UnitState struct {
 	SystemdActiveState string `json:"systemdActiveState"`
 	SystemdSubState    string `json:"systemdSubState"`
 	Port               uint16 `json:"port,omitempty"`
+	// Reason is the agent's word on why the unit is not as desired (a
+	// unit file it could not write, systemd would not load, a start job
+	// that failed or is stuck); absent when there is none.
+	Reason string `json:"reason,omitempty"`
 }
 
 // StatePage is one page of GET /state or GET /state/<name>.

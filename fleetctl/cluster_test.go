@@ -73,10 +73,16 @@ func startCluster(t *testing.T, prefix, etcdURL string, specs []machineSpec) *te
 	return tc
 }
 
+// sdSetup, when set, prepares each test fleetd's in-memory systemd.
+var sdSetup func(*memsd.Systemd)
+
 // runDaemon starts a fleetd, stopped when the test ends.
 func runDaemon(t *testing.T, c fleetd.Config) *fleetd.Daemon {
 	t.Helper()
 	sd := memsd.New()
+	if sdSetup != nil {
+		sdSetup(sd)
+	}
 	in := &fakeInspector{machine: c.MachineID, sd: sd}
 	d := fleetd.New(c, fleetd.Options{Systemd: sd, Inspector: in, Version: testVersion})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/pflag"
+
+	"github.com/fleetsim/fleet/api"
 )
 
 // statusCmd is `fleetctl status UNIT...`.
@@ -66,6 +68,27 @@ func (c *statusCmd) run(ctx context.Context, s *session, args []string) error {
 		if _, err := io.WriteString(s.out, out); err != nil {
 			return fmt.Errorf("status: %w", err)
 		}
+		if err := writeReason(ctx, s.out, cl, p); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// writeReason prints the agent's word on the unit's trouble on that
+// machine, if it has any ("fleet: start job not done after 2m0s"): what
+// systemctl cannot tell, such as a unit file that could not be written.
+func writeReason(ctx context.Context, w io.Writer, cl *conn, p place) error {
+	states, err := cl.UnitStates(ctx, api.StateFilter{UnitName: p.unit, MachineID: p.machine})
+	if err != nil {
+		return fmt.Errorf("status %s: %w", p.unit, err)
+	}
+	for _, st := range states {
+		if st.MachineID == p.machine && st.Reason != "" {
+			if _, err := fmt.Fprintf(w, "fleet: %s\n", st.Reason); err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+		}
+	}
+	return nil
 }

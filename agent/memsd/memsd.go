@@ -1,7 +1,7 @@
 // Package memsd is an in-memory systemd for tests: it keeps the unit
 // files fleet installs and their states, finishes start and stop jobs at
-// once (or never, for a unit told to hang), and can be told to fail a
-// unit.
+// once (or never, for a unit told to hang; or failed, for one told to
+// fail its starts), and can be told to fail a unit.
 package memsd
 
 import (
@@ -20,6 +20,7 @@ type Systemd struct {
 	mu      sync.Mutex
 	units   map[string]*entry
 	hang    map[string]bool // starts of these units never finish
+	fail    map[string]bool // starts of these units fail
 	starts  map[string]int
 	changed chan struct{}
 	jobs    chan agent.JobResult
@@ -39,7 +40,7 @@ var _ agent.Systemd = (*Systemd)(nil)
 
 // New returns an empty in-memory systemd.
 func New() *Systemd {
-	return &Systemd{units: map[string]*entry{}, hang: map[string]bool{}, starts: map[string]int{},
+	return &Systemd{units: map[string]*entry{}, hang: map[string]bool{}, fail: map[string]bool{}, starts: map[string]int{},
 		changed: make(chan struct{}, 1), jobs: make(chan agent.JobResult, 4096)}
 }
 
@@ -105,6 +106,13 @@ func (s *Systemd) Start(_ context.Context, name string) error {
 		s.notify()
 		return nil
 	}
+	if s.fail[name] {
+		e.active, e.sub = "failed", "failed"
+		s.finish(name, agent.TaskStart, "failed")
+		s.mu.Unlock()
+		s.notify()
+		return nil
+	}
 	e.active, e.sub = "active", "running"
 	s.finish(name, agent.TaskStart, "done")
 	s.mu.Unlock()
@@ -149,6 +157,14 @@ func (s *Systemd) Jobs() <-chan agent.JobResult { return s.jobs }
 func (s *Systemd) Hang(name string) {
 	s.mu.Lock()
 	s.hang[name] = true
+	s.mu.Unlock()
+}
+
+// FailStarts makes every later start of name fail: the job ends
+// "failed" and the unit with it.
+func (s *Systemd) FailStarts(name string) {
+	s.mu.Lock()
+	s.fail[name] = true
 	s.mu.Unlock()
 }
 
