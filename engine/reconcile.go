@@ -52,6 +52,9 @@ func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Pl
 		case len(r.Bodies) > 0:
 			bodies, err := e.readBodies(ctx, r.Bodies)
 			if err != nil {
+				e.mu.Lock()
+				e.step.BodiesLost(r.Bodies) // asked again at the next tick
+				e.mu.Unlock()
 				return last, err
 			}
 			e.mu.Lock()

@@ -154,6 +154,14 @@ func (l *Leader) AddBodies(bs []Body) {
 	}
 }
 
+// BodiesLost says the bodies of hs, asked for in a Ready, could not be
+// read (the store did not answer): the next Ready asks for them again.
+func (l *Leader) BodiesLost(hs []unit.Hash) {
+	for _, h := range hs {
+		delete(l.asked, h)
+	}
+}
+
 // Committed reports the outcome of the commit of the last Ready; rev is
 // the revision of an applied commit.
 func (l *Leader) Committed(o Outcome, rev int64) {

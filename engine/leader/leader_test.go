@@ -380,3 +380,21 @@ func TestBrokenJobRecordLeftOutWithItsPlacements(t *testing.T) {
 		t.Fatalf("a broken record's placement must stay as it is: %v (%+v)", got, r)
 	}
 }
+
+// A body read that gets no answer is asked for again, not waited for
+// forever.
+func TestLostBodyReadIsAskedAgain(t *testing.T) {
+	l := New(nil)
+	w := newWorld(t, "m1")
+	h := w.submit("a.service", "", unit.StateLaunched)
+	l.Elected()
+	l.Observe(w.view)
+	r := l.Ready()
+	if len(r.Bodies) != 1 {
+		t.Fatalf("want a body request, got %+v", r)
+	}
+	l.BodiesLost(r.Bodies)
+	if r := l.Ready(); len(r.Bodies) != 1 || r.Bodies[0] != h {
+		t.Fatalf("a lost read must be asked for again: %+v", r)
+	}
+}
