@@ -130,6 +130,10 @@ func (w *World) drive(i int32) {
 		}
 		switch {
 		case len(r.Bodies) > 0:
+			if w.now < w.reg.timeoutUntil && w.rngLoss.Float64() < w.reg.timeoutRate {
+				m.leader.BodiesLost(r.Bodies) // the read timed out: asked again at the next tick
+				return
+			}
 			m.leader.AddBodies(w.bodies(r.Bodies))
 		case r.Commit != nil:
 			w.commits = append(w.commits, commit{from: i, inc: m.inc, term: w.reg.term, since: r.Commit.Since, changes: r.Commit.Changes})

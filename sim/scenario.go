@@ -52,8 +52,9 @@ var ErrScenario = errors.New("sim: bad scenario")
 //	        registry-slow +2s for 30s      every registry round 2s slower
 //	        lose-heartbeats M 50% for 1m   M's heartbeats lost at that rate
 //	        skew M 5%                      M's clock runs 5% slow (-5%: fast)
-//	        commit-timeouts 50% for 1m     commits' answers lost at that rate
-//	                                       (applied or not, the leader cannot tell)
+//	        commit-timeouts 50% for 1m     commits' answers and body reads lost at
+//	                                       that rate (a commit applied or not: the
+//	                                       leader cannot tell)
 //	        lose-watch M                   M's schedule watch is lost (compaction);
 //	                                       its agent lists again a second later
 //	    Operator actions:
