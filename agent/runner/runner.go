@@ -115,6 +115,7 @@ func (r *Runner) session(ctx context.Context) error {
 	wch := r.reg.WatchMachineSchedule(sctx, r.cfg.Machine.ID, rev+1)
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
+	stale := false // a schedule read failed: read it again at the next tick
 	for {
 		if err := r.Reconcile(ctx); err != nil {
 			r.cfg.Logf("agent: reconcile: %v", err)
@@ -131,13 +132,14 @@ func (r *Runner) session(ctx context.Context) error {
 			if !ok || resp.Err() != nil {
 				return fmt.Errorf("agent: schedule watch ended: %v", resp.Err())
 			}
-			if _, err := r.readSchedule(ctx); err != nil {
-				r.cfg.Logf("agent: %v", err)
-			}
+			stale = r.refresh(ctx)
 		case j := <-r.sd.Jobs():
 			r.jobDone(j)
 		case <-r.sd.Changed():
 		case <-tick.C:
+			if stale {
+				stale = r.refresh(ctx)
+			}
 		}
 	}
 }
@@ -157,6 +159,16 @@ func (r *Runner) readSchedule(ctx context.Context) (int64, error) {
 	r.step.SetSchedule(desired)
 	r.mu.Unlock()
 	return rev, nil
+}
+
+// refresh reads the schedule again and reports whether it is still
+// stale (the read failed; the error is logged and the read tried again).
+func (r *Runner) refresh(ctx context.Context) bool {
+	if _, err := r.readSchedule(ctx); err != nil {
+		r.cfg.Logf("agent: %v; read again at the next interval", err)
+		return true
+	}
+	return false
 }
 
 func (r *Runner) jobDone(j agent.JobResult) {
