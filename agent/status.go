@@ -13,6 +13,9 @@ const (
 	subStateFailed  = "failed"
 )
 
+// reservedReason is published for a unit whose name fleet never manages.
+const reservedReason = "refused: a unit the machine cannot lose (fleetd's own, D-Bus's or systemd's); fleet never manages it"
+
 // statuses returns the unit states that changed since the last publish,
 // and the units whose published state must go: installed units with
 // systemd's states and the step's reason, and desired units that could
@@ -38,6 +41,12 @@ func (s *Step) statuses() (publish []UnitStatus, unpublish []string) {
 			publish = s.note(publish, r, UnitStatus{Name: d.Name, Hash: d.Hash, LoadState: loadStateError,
 				ActiveState: activeStateFail, SubState: subStateFailed, Reason: r.reason})
 		}
+	}
+	for name, d := range s.refused {
+		r := s.record(name)
+		r.seen = s.gen
+		publish = s.note(publish, r, UnitStatus{Name: name, Hash: d.Hash, LoadState: loadStateError,
+			ActiveState: activeStateFail, SubState: subStateFailed, Reason: reservedReason})
 	}
 	for name, r := range s.units {
 		if r.hasPub && r.pubSeen != s.gen {

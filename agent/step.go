@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,20 +49,22 @@ type Step struct {
 	cfg StepConfig
 	now time.Duration
 
-	schedule     []DesiredUnit   // as given
-	want         []DesiredUnit   // resolved (see Plan): one per name, sorted
-	inactive     map[string]bool // names listed only inactive
-	have         []CurrentUnit   // current, resolved; nil until planned again
-	haveBuf      []CurrentUnit   // have's array, kept
-	haveSchedule bool
-	current      []CurrentUnit
-	units        map[string]*record
-	jobs         int    // jobs in flight
-	failing      int    // units whose file task failed
-	dirty        bool   // any state to publish may have changed since the last Ready
-	changed      []int  // else, the positions in current whose states changed
-	replan       bool   // what Plan sees may have changed since the last Ready
-	gen          uint32 // bumped at every Ready, to tell what it saw
+	schedule      []DesiredUnit   // as given
+	want          []DesiredUnit   // resolved (see Plan): one per name, sorted
+	inactive      map[string]bool // names listed only inactive
+	have          []CurrentUnit   // current, resolved; nil until planned again
+	haveBuf       []CurrentUnit   // have's array, kept
+	haveSchedule  bool
+	current       []CurrentUnit
+	units         map[string]*record
+	refused       map[string]DesiredUnit // desired units whose names fleet never manages
+	reservedNames map[string]bool        // names checked against unit.CheckSubmittable
+	jobs          int                    // jobs in flight
+	failing       int                    // units whose file task failed
+	dirty         bool                   // any state to publish may have changed since the last Ready
+	changed       []int                  // else, the positions in current whose states changed
+	replan        bool                   // what Plan sees may have changed since the last Ready
+	gen           uint32                 // bumped at every Ready, to tell what it saw
 }
 
 // record is what the step remembers of one unit.
@@ -113,14 +116,27 @@ func NewStep(cfg StepConfig) *Step {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryMin)
 	}
-	return &Step{cfg: cfg, units: map[string]*record{}}
+	return &Step{cfg: cfg, units: map[string]*record{}, refused: map[string]DesiredUnit{}, reservedNames: map[string]bool{}}
 }
 
 // SetSchedule gives the units the cluster wants on this machine. Until
 // the first schedule, the step leaves systemd alone: an agent cut off
 // from the registry keeps its units as they are.
 func (s *Step) SetSchedule(desired []DesiredUnit) {
-	s.schedule = append(s.schedule[:0], desired...)
+	s.schedule = s.schedule[:0]
+	clear(s.refused)
+	for _, d := range desired {
+		// A name fleet never manages (fleetd's own, D-Bus's, systemd's)
+		// written past the API's checks is refused here too: the agent
+		// must never install, stop or remove such a unit.
+		if s.reserved(d.Name) {
+			if d.State.Active() {
+				s.refused[d.Name] = d
+			}
+			continue
+		}
+		s.schedule = append(s.schedule, d)
+	}
 	s.want, s.inactive = resolveDesired(s.schedule)
 	s.haveSchedule, s.dirty, s.replan = true, true, true
 	for _, d := range s.want {
@@ -158,6 +174,9 @@ func (s *Step) wanted(name string) (DesiredUnit, bool) {
 // The step keeps a copy. A change that Plan cannot tell (activating to
 // active, a sub-state) only changes what is published.
 func (s *Step) SetUnits(current []CurrentUnit) {
+	if s.anyReserved(current) {
+		current = s.withoutReserved(current)
+	}
 	s.replan = s.replan || !samePlanInput(s.current, current)
 	if !s.dirty && sameNames(s.current, current) {
 		for i := range current { // only these states need a look
@@ -169,6 +188,44 @@ func (s *Step) SetUnits(current []CurrentUnit) {
 		s.dirty = true
 	}
 	s.current, s.have = append(s.current[:0], current...), nil // resolved again when planned
+}
+
+// maxNamesKept bounds the names reserved remembers.
+const maxNamesKept = 4096
+
+// reserved reports whether fleet never manages a unit of this name
+// (unit.CheckSubmittable), remembering the answer.
+func (s *Step) reserved(name string) bool {
+	r, ok := s.reservedNames[name]
+	if !ok {
+		if len(s.reservedNames) >= maxNamesKept {
+			clear(s.reservedNames) // names come and go: keep the memory bounded
+		}
+		r = name != "" && errors.Is(unit.CheckSubmittable(name), unit.ErrReservedName)
+		s.reservedNames[name] = r
+	}
+	return r
+}
+
+func (s *Step) anyReserved(current []CurrentUnit) bool {
+	for _, c := range current {
+		if s.reserved(c.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutReserved drops the units fleet never manages: whatever systemd
+// says of them, the agent neither stops nor removes them.
+func (s *Step) withoutReserved(current []CurrentUnit) []CurrentUnit {
+	out := make([]CurrentUnit, 0, len(current))
+	for _, c := range current {
+		if !s.reserved(c.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // sameNames reports whether a and b list the same names in the same

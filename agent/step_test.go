@@ -311,3 +311,25 @@ func TestPublishesChangesOnlyAndAgainAfterAFailure(t *testing.T) {
 		t.Fatalf("a new lease publishes everything again: %+v", r)
 	}
 }
+
+// A unit named as one the machine cannot lose, scheduled past the API's
+// checks, is never installed, stopped or removed: it is published failed,
+// saying why, and the other units go on.
+func TestReservedNamesAreNeverTouched(t *testing.T) {
+	s := NewStep(StepConfig{})
+	b := newBox(t, running1("fleetd.service"))
+	s.SetSchedule([]DesiredUnit{launched("fleetd.service"), launched("app.service")})
+	if jobs := b.step(s); kinds(jobs) != "start app.service" {
+		t.Fatalf("jobs %q, want app.service started only", kinds(jobs))
+	}
+	if b.starts["fleetd.service"] != 0 || b.units["fleetd.service"].ActiveState != "active" {
+		t.Fatalf("fleetd.service was touched: %+v", b.units["fleetd.service"])
+	}
+	if st := b.published["fleetd.service"]; st.ActiveState != "failed" || !strings.Contains(st.Reason, "cannot lose") {
+		t.Fatalf("fleetd.service must be published refused: %+v", st)
+	}
+	s.SetSchedule([]DesiredUnit{launched("app.service")})
+	if jobs := b.step(s); len(jobs) != 0 || b.units["fleetd.service"].Name == "" {
+		t.Fatalf("unscheduling a reserved name must not stop or remove it: %q, %v", kinds(jobs), b.units)
+	}
+}
