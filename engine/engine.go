@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,7 +29,9 @@ type Config struct {
 	MachineID string        // this fleetd's machine, the election value
 	Interval  time.Duration // engine_reconcile_interval
 	LeaderTTL time.Duration // lease of the leadership; a dead leader is replaced after it
-	Logf      func(format string, args ...any)
+	// Logger is where the engine logs, with component=engine; nil
+	// discards.
+	Logger *slog.Logger
 }
 
 // Engine is one fleetd's engine: the driver of a leader step
@@ -37,6 +40,7 @@ type Config struct {
 type Engine struct {
 	reg *registry.Etcd
 	cfg Config
+	log *slog.Logger
 
 	mu       sync.Mutex // guards the step and what other goroutines read
 	step     *leader.Leader
@@ -53,10 +57,10 @@ func New(reg *registry.Etcd, cfg Config) *Engine {
 	if cfg.LeaderTTL <= 0 {
 		cfg.LeaderTTL = 10 * time.Second
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{reg: reg, cfg: cfg, step: leader.New(nil)}
+	return &Engine{reg: reg, cfg: cfg, step: leader.New(nil), log: cfg.Logger.With("component", "engine")}
 }
 
 // Leading reports whether this engine leads now.
@@ -86,7 +90,7 @@ func (e *Engine) LastPlan() *scheduler.Plan {
 func (e *Engine) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if err := e.term(ctx); err != nil && ctx.Err() == nil {
-			e.cfg.Logf("engine: %v; campaigning again", err)
+			e.log.Warn("leadership lost; campaigning again", "err", err)
 			if ctxtime.Sleep(ctx, e.cfg.Interval) != nil {
 				break
 			}
@@ -110,11 +114,11 @@ func (e *Engine) term(ctx context.Context) error {
 	guard := registry.Guard{Key: el.Key(), Rev: el.Rev()}
 	e.setLeading(true)
 	defer e.setLeading(false)
-	e.cfg.Logf("engine: %s leads", e.cfg.MachineID)
+	e.log.Info("leading", "machine", e.cfg.MachineID)
 	if n, err := e.reg.CollectOrphanBodies(ctx); err != nil {
-		e.cfg.Logf("engine: collecting unit bodies no job refers to: %v", err)
+		e.log.Warn("collecting unit bodies no job refers to", "err", err)
 	} else if n > 0 {
-		e.cfg.Logf("engine: collected %d unit bodies no job refers to", n)
+		e.log.Info("collected unit bodies no job refers to", "bodies", n)
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -193,7 +197,7 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 		case errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil:
 			return err
 		default:
-			e.cfg.Logf("engine: reconcile: %v", err)
+			e.log.Error("reconcile", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -40,10 +40,10 @@ func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Pl
 		e.lastPlan, e.leftOut = e.step.LastPlan(), e.step.LeftOut()
 		e.mu.Unlock()
 		for _, bad := range r.Invalid {
-			e.cfg.Logf("engine: %v; the unit is not scheduled", bad)
+			e.log.Warn("unit not scheduled", "unit", bad.Unit, "hash", bad.Hash.Short(), "err", bad.Err)
 		}
 		if r.Err != nil {
-			e.cfg.Logf("engine: %v", r.Err)
+			e.log.Error("plan", "err", r.Err)
 		}
 		if r.Plan != nil {
 			last = r.Plan

@@ -127,7 +127,7 @@ func (r *Runner) purge() error {
 	r.mu.Unlock()
 	for {
 		if err := r.Reconcile(ctx); err != nil {
-			r.cfg.Logf("agent: purge: %v", err)
+			r.log.Error("purge", "err", err)
 		}
 		units, err := r.sd.Units(ctx)
 		if err != nil {

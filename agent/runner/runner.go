@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,7 +29,9 @@ type Config struct {
 	Interval time.Duration    // periodic reconcile, besides watch events
 	Purge    bool             // on shutdown, stop and unload every unit
 	Step     agent.StepConfig // job deadline, file retry backoff
-	Logf     func(format string, args ...any)
+	// Logger is where the agent logs, with component=agent and the
+	// machine; nil discards.
+	Logger *slog.Logger
 }
 
 // Runner is one machine's agent. New does no I/O; Run does the work.
@@ -36,6 +39,7 @@ type Runner struct {
 	reg   *registry.Etcd
 	sd    agent.Systemd
 	cfg   Config
+	log   *slog.Logger
 	start time.Time // the step's time is measured from here
 
 	mu         sync.Mutex // guards step and what other goroutines read
@@ -52,10 +56,11 @@ func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 5 * time.Second
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{reg: reg, sd: sd, cfg: cfg, step: agent.NewStep(cfg.Step)}
+	log := cfg.Logger.With("component", "agent", "machine", cfg.Machine.ID)
+	return &Runner{reg: reg, sd: sd, cfg: cfg, log: log, step: agent.NewStep(cfg.Step)}
 }
 
 // Registered reports whether the machine holds its lease now.
@@ -75,7 +80,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		r.cfg.Logf("agent: %v; units keep running, retrying", err)
+		r.log.Warn("session ended; units keep running, retrying", "err", err)
 		if ctxtime.Sleep(ctx, time.Second) != nil {
 			break
 		}
@@ -117,7 +122,7 @@ func (r *Runner) session(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if err := r.Reconcile(ctx); err != nil {
-			r.cfg.Logf("agent: reconcile: %v", err)
+			r.log.Error("reconcile", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -132,7 +137,7 @@ func (r *Runner) session(ctx context.Context) error {
 				return fmt.Errorf("agent: schedule watch ended: %v", resp.Err())
 			}
 			if _, err := r.readSchedule(ctx); err != nil {
-				r.cfg.Logf("agent: %v", err)
+				r.log.Error("read schedule", "err", err)
 			}
 		case j := <-r.sd.Jobs():
 			r.jobDone(j)
@@ -161,7 +166,7 @@ func (r *Runner) readSchedule(ctx context.Context) (int64, error) {
 
 func (r *Runner) jobDone(j agent.JobResult) {
 	if j.Result != "done" {
-		r.cfg.Logf("agent: %s %s: job %s", j.Kind, j.Unit, j.Result)
+		r.log.Warn("job did not succeed", "unit", j.Unit, "job", j.Kind.String(), "result", j.Result)
 	}
 	r.mu.Lock()
 	r.step.JobDone(j.Unit, j.Kind, j.Result)
