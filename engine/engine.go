@@ -32,6 +32,9 @@ type Config struct {
 	// Logger is where the engine logs, with component=engine; nil
 	// discards.
 	Logger *slog.Logger
+	// Observer is told what the engine does, for metrics; nil observes
+	// nothing.
+	Observer Observer
 }
 
 // Engine is one fleetd's engine: the driver of a leader step
@@ -56,6 +59,9 @@ func New(reg *registry.Etcd, cfg Config) *Engine {
 	}
 	if cfg.LeaderTTL <= 0 {
 		cfg.LeaderTTL = 10 * time.Second
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -160,6 +166,7 @@ func campaign(ctx context.Context, el *concurrency.Election, id string) error {
 
 // setLeading tells the step the leadership was won or lost.
 func (e *Engine) setLeading(v bool) {
+	e.cfg.Observer.Leading(v)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.leading = v

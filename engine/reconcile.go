@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/registry"
@@ -33,6 +34,7 @@ func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard regist
 
 // drive carries out the step's Ready until it has nothing to ask.
 func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Plan, error) {
+	defer func(start time.Time) { e.cfg.Observer.Reconciled(time.Since(start)) }(time.Now())
 	var last *scheduler.Plan
 	for {
 		e.mu.Lock()
@@ -47,6 +49,7 @@ func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Pl
 		}
 		if r.Plan != nil {
 			last = r.Plan
+			e.cfg.Observer.Planned(r.Plan)
 		}
 		switch {
 		case len(r.Bodies) > 0:
@@ -84,6 +87,7 @@ func (e *Engine) commit(ctx context.Context, guard registry.Guard, c *leader.Com
 	e.mu.Lock()
 	e.step.Committed(o, rev)
 	e.mu.Unlock()
+	e.cfg.Observer.Committed(o)
 	return err
 }
 

@@ -51,6 +51,7 @@ type Daemon struct {
 	runner    *runner.Runner
 	engine    *engine.Engine
 	stopping  chan struct{} // closed when the API server shuts down
+	metrics   *metrics
 }
 
 // New returns a daemon for cfg.
@@ -58,7 +59,19 @@ func New(cfg Config, opts Options) *Daemon {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{}), stopping: make(chan struct{})}
+	d := &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{}), stopping: make(chan struct{})}
+	d.metrics = newMetrics(daemonGauges{
+		version:    opts.Version,
+		registered: func() bool { return d.runner != nil && d.runner.Registered() },
+		leading:    func() bool { return d.engine != nil && d.engine.Leading() },
+		corrupt: func() int64 {
+			if d.reg == nil {
+				return 0
+			}
+			return d.reg.CorruptSeen()
+		},
+	})
+	return d
 }
 
 // Ready is closed once the API listens.
@@ -140,10 +153,10 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 		m.APIURL = advertisedURL(listeners, m.PublicIP)
 	}
 	d.runner = runner.New(reg, d.opts.Systemd, runner.Config{Machine: m, TTL: d.cfg.AgentTTL,
-		Purge: d.cfg.PurgeOnShutdown, Logger: d.opts.Logger})
+		Purge: d.cfg.PurgeOnShutdown, Logger: d.opts.Logger, Observer: d.metrics})
 	if !d.cfg.DisableEngine {
 		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
-			LeaderTTL: d.cfg.LeaderTTL, Logger: d.opts.Logger})
+			LeaderTTL: d.cfg.LeaderTTL, Logger: d.opts.Logger, Observer: d.metrics})
 	}
 	srv := api.NewHTTPServer(d.handler(reg, m.ID), api.DefaultLimits())
 	// Followed journals end when the server shuts down, so that its
@@ -203,11 +216,12 @@ func (d *Daemon) listenAll() ([]net.Listener, error) {
 
 func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", http.HandlerFunc(d.metrics))
+	mux.Handle("/metrics", d.metrics.handler(d.opts.Logger))
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
 		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
 			d.opts.Logger.Error("request failed", "component", "api", "method", r.Method, "path", r.URL.Path, "err", err)
 		},
+		Observe:   d.metrics.Request,
 		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux
 }

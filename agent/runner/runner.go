@@ -32,6 +32,9 @@ type Config struct {
 	// Logger is where the agent logs, with component=agent and the
 	// machine; nil discards.
 	Logger *slog.Logger
+	// Observer is told what the agent does, for metrics; nil observes
+	// nothing.
+	Observer Observer
 }
 
 // Runner is one machine's agent. New does no I/O; Run does the work.
@@ -46,6 +49,13 @@ type Runner struct {
 	step       *agent.Step
 	lease      clientv3.LeaseID
 	registered bool
+	queued     map[jobKey]time.Time // when each job in flight was queued
+}
+
+// jobKey names a job in flight: its unit and kind.
+type jobKey struct {
+	unit string
+	kind agent.TaskKind
 }
 
 // New returns an agent for the machine in cfg.
@@ -56,11 +66,14 @@ func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 5 * time.Second
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Logger.With("component", "agent", "machine", cfg.Machine.ID)
-	return &Runner{reg: reg, sd: sd, cfg: cfg, log: log, step: agent.NewStep(cfg.Step)}
+	return &Runner{reg: reg, sd: sd, cfg: cfg, log: log, step: agent.NewStep(cfg.Step), queued: map[jobKey]time.Time{}}
 }
 
 // Registered reports whether the machine holds its lease now.
@@ -170,7 +183,14 @@ func (r *Runner) jobDone(j agent.JobResult) {
 	}
 	r.mu.Lock()
 	r.step.JobDone(j.Unit, j.Kind, j.Result)
+	var took time.Duration
+	k := jobKey{j.Unit, j.Kind}
+	if at, ok := r.queued[k]; ok {
+		took = time.Since(at)
+		delete(r.queued, k)
+	}
 	r.mu.Unlock()
+	r.cfg.Observer.JobDone(j.Kind, j.Result, took)
 }
 
 func (r *Runner) setRegistered(v bool) {
