@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Pl
 		if r.Plan != nil {
 			last = r.Plan
 			e.cfg.Observer.Planned(r.Plan)
+			e.logPlan(r.Plan)
 		}
 		switch {
 		case len(r.Bodies) > 0:
@@ -88,7 +90,21 @@ func (e *Engine) commit(ctx context.Context, guard registry.Guard, c *leader.Com
 	e.step.Committed(o, rev)
 	e.mu.Unlock()
 	e.cfg.Observer.Committed(o)
+	e.log.Debug("plan committed", "result", o.String(), "changes", len(c.Changes), "since", c.Since, "rev", rev)
 	return err
+}
+
+// logPlan logs each action and each unit left unscheduled, at debug.
+func (e *Engine) logPlan(p *scheduler.Plan) {
+	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	for _, a := range p.Actions {
+		e.log.Debug("plan", "unit", a.Unit, "action", a.Kind.String(), "from", a.From, "to", a.To, "reason", a.Detail)
+	}
+	for _, u := range p.Unscheduled {
+		e.log.Debug("unit cannot be placed", "unit", u.Unit, "reason", u.Detail)
+	}
 }
 
 // readBodies reads the bodies the step asked for: one by one when few,

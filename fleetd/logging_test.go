@@ -2,14 +2,20 @@ package fleetd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/fleetsim/fleet/agent/memsd"
+	"github.com/fleetsim/fleet/api"
+	"github.com/fleetsim/fleet/unit"
 )
 
 // syncBuffer is a bytes.Buffer several goroutines may log to.
@@ -78,4 +84,44 @@ func TestLoggerFormatAndVerbosity(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["level"] != "DEBUG" || rec["machine"] != "m1" {
 		t.Errorf("json at verbosity 1: %q, %v", buf.String(), err)
 	}
+}
+
+// At verbosity 1 a real fleetd logs, in JSON, the plan that placed a
+// unit and the job that started it, each with its component, unit and
+// machine.
+func TestDaemonLogsDecisionsAtDebug(t *testing.T) {
+	c := testConfig(t, "m1")
+	c.Verbosity, c.LogFormat = 1, "json"
+	var logs syncBuffer
+	td := launchOpts(t, c, memsd.New(), Options{Version: "test", Logger: NewLogger(&logs, c)})
+	td.waitReady(t, c)
+	cli, ctx := td.client(t), context.Background()
+	eventually(t, "m1 registered", 10*time.Second, func() bool {
+		ms, err := cli.Machines(ctx)
+		return err == nil && len(ms) == 1
+	})
+	opts := []unit.Option{{Section: "Service", Name: "ExecStart", Value: "/bin/sleep 1000"}}
+	if err := cli.CreateUnit(ctx, &api.Unit{Name: "a.service", Options: opts, DesiredState: "launched"}); err != nil {
+		t.Fatal(err)
+	}
+	has := func(want map[string]any) bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			match := true
+			for k, v := range want {
+				match = match && rec[k] == v
+			}
+			if match {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, "the plan and the job logged", 10*time.Second, func() bool {
+		return has(map[string]any{"level": "DEBUG", "msg": "plan", "component": "engine", "unit": "a.service", "action": "schedule", "to": "m1"}) &&
+			has(map[string]any{"level": "DEBUG", "msg": "job queued", "component": "agent", "machine": "m1", "unit": "a.service", "job": "start"})
+	})
 }

@@ -49,6 +49,7 @@ func (r *Runner) carryOut(ctx context.Context, rd agent.StepReady) []error {
 		r.mu.Lock()
 		r.step.FileDone(t, err)
 		r.mu.Unlock()
+		r.log.Debug("file task", "unit", t.Unit, "task", t.Kind.String(), "err", err)
 	}
 	for _, t := range rd.Jobs {
 		if err := r.queue(ctx, t); err != nil {
@@ -59,6 +60,7 @@ func (r *Runner) carryOut(ctx context.Context, rd agent.StepReady) []error {
 		r.mu.Lock()
 		r.queued[jobKey{t.Unit, t.Kind}] = time.Now()
 		r.mu.Unlock()
+		r.log.Debug("job queued", "unit", t.Unit, "job", t.Kind.String())
 	}
 	return append(errs, r.publish(ctx, rd)...)
 }
