@@ -96,7 +96,7 @@ func (e *Engine) LastPlan() *scheduler.Plan {
 func (e *Engine) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if err := e.term(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("leadership lost; campaigning again", "err", err)
+			e.log.Warn("leadership ended or not won; campaigning again", "err", err)
 			if ctxtime.Sleep(ctx, e.cfg.Interval) != nil {
 				break
 			}

@@ -218,12 +218,23 @@ func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", d.metrics.handler(d.opts.Logger))
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
-		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
-			d.opts.Logger.Error("request failed", "component", "api", "method", r.Method, "path", r.URL.Path, "err", err)
-		},
+		PageSize: d.cfg.TokenLimit, OnError: d.requestFailed,
 		Observe:   d.metrics.Request,
 		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux
+}
+
+// requestFailed logs an API failure the client cannot be blamed for,
+// with the unit and the machine it is about, if any.
+func (d *Daemon) requestFailed(r *http.Request, err error) {
+	args := []any{"component", "api", "method", r.Method, "path", r.URL.Path, "err", err}
+	if u := r.PathValue("name"); u != "" {
+		args = append(args, "unit", u)
+	}
+	if m := r.URL.Query().Get("machineID"); m != "" {
+		args = append(args, "machine", m)
+	}
+	d.opts.Logger.Error("request failed", args...)
 }
 
 func ignoreClosed(err error) error {

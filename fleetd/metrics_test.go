@@ -62,21 +62,25 @@ func TestMetricsScrape(t *testing.T) {
 	if _, err := cli.Unit(ctx, "no-such.service"); err == nil {
 		t.Fatal("a unit that does not exist was found")
 	}
+	if _, err := cli.Status(ctx, "a.service", "m1"); err == nil {
+		t.Fatal("a status read without an inspector")
+	}
 	want := map[string]float64{
-		`fleetd_agent_registered`:                                                       1,
-		`fleetd_engine_leader`:                                                          1,
-		`fleetd_engine_unscheduled_units`:                                               1,
-		`fleetd_agent_jobs_total{kind="start",result="done"}`:                           1,
-		`fleetd_agent_jobs_total{kind="start",result="canceled"}`:                       1,
-		`fleetd_agent_jobs_total{kind="stop",result="done"}`:                            1,
-		`fleetd_agent_units{state="active"}`:                                            1,
-		`fleetd_api_requests_total{code="404",method="GET",route="/units/{name}"}`:      1,
-		`fleetd_api_requests_total{code="204",method="PUT",route="/units/{name}"}`:      1,
-		`fleetd_api_request_duration_seconds_count{method="PUT",route="/units/{name}"}`: 4,
-		`fleetd_agent_publish_failures_total`:                                           0,
-		`fleetd_registry_corrupt_records_total`:                                         0,
-		`fleetd_build_info{version="test"}`:                                             1,
-		`etcd_server_has_leader`:                                                        1,
+		`fleetd_agent_registered`:                                                         1,
+		`fleetd_engine_leader`:                                                            1,
+		`fleetd_engine_unscheduled_units`:                                                 1,
+		`fleetd_agent_jobs_total{kind="start",result="done"}`:                             1,
+		`fleetd_agent_jobs_total{kind="start",result="canceled"}`:                         1,
+		`fleetd_agent_jobs_total{kind="stop",result="done"}`:                              1,
+		`fleetd_agent_units{state="active"}`:                                              1,
+		`fleetd_api_requests_total{code="404",method="GET",route="/units/{name}"}`:        1,
+		`fleetd_api_requests_total{code="204",method="PUT",route="/units/{name}"}`:        1,
+		`fleetd_api_request_duration_seconds_count{method="PUT",route="/units/{name}"}`:   4,
+		`fleetd_api_requests_total{code="501",method="GET",route="/units/{name}/status"}`: 1,
+		`fleetd_agent_publish_failures_total`:                                             0,
+		`fleetd_registry_corrupt_records_total`:                                           0,
+		`fleetd_build_info{version="test"}`:                                               1,
+		`etcd_server_has_leader`:                                                          1,
 	}
 	atLeast := []string{
 		`fleetd_engine_reconcile_duration_seconds_count`,
@@ -125,6 +129,10 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	for _, w := range wrong {
 		t.Error(w)
+	}
+	if !strings.Contains(logs.String(), `level=ERROR msg="request failed" component=api method=GET path=/fleet/v1/units/a.service/status`) ||
+		!strings.Contains(logs.String(), `unit=a.service machine=m1`) {
+		t.Errorf("the failed status read is not logged with its unit and machine:\n%s", logs.String())
 	}
 	if !strings.Contains(logs.String(), `level=INFO msg=leading component=engine machine=m1`) {
 		t.Errorf("the engine's leadership is not logged with its machine:\n%s", logs.String())
