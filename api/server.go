@@ -86,6 +86,11 @@ type Options struct {
 	// OnError, when set, is told of every failure the client cannot be
 	// blamed for: 5xx answers and answers that could not be written.
 	OnError func(r *http.Request, err error)
+	// Observe, when set, is told of every answer, for metrics: the
+	// route's pattern below BasePath ("/units/{name}"; "/healthz", or
+	// "other" for a path the API does not have), the method, the status
+	// code and how long the answer took.
+	Observe func(route, method string, code int, took time.Duration)
 
 	// The rest serve the status and journal calls, which go beyond
 	// fleet's v1 (see remote.go).
@@ -168,12 +173,12 @@ func NewServer(b Backend, opts Options) http.Handler {
 	s := &server{b: b, opts: opts, followers: make(chan struct{}, opts.MaxFollowers)}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(BasePath+rt.path, s.dispatch(rt.methods))
+		mux.Handle(BasePath+rt.path, s.observed(rt.path, s.dispatch(rt.methods)))
 	}
-	mux.Handle("/healthz", s.dispatch([]method{{verb: http.MethodGet, h: s.healthz}}))
-	mux.Handle("/", s.serve(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/healthz", s.observed("/healthz", s.dispatch([]method{{verb: http.MethodGet, h: s.healthz}})))
+	mux.Handle("/", s.observed("other", s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "no resource at %s", r.URL.Path)
-	}))
+	})))
 	return s.withServerHeader(mux)
 }
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,7 +29,12 @@ type Config struct {
 	MachineID string        // this fleetd's machine, the election value
 	Interval  time.Duration // engine_reconcile_interval
 	LeaderTTL time.Duration // lease of the leadership; a dead leader is replaced after it
-	Logf      func(format string, args ...any)
+	// Logger is where the engine logs, with component=engine; nil
+	// discards.
+	Logger *slog.Logger
+	// Observer is told what the engine does, for metrics; nil observes
+	// nothing.
+	Observer Observer
 }
 
 // Engine is one fleetd's engine: the driver of a leader step
@@ -37,6 +43,7 @@ type Config struct {
 type Engine struct {
 	reg *registry.Etcd
 	cfg Config
+	log *slog.Logger
 
 	mu       sync.Mutex // guards the step and what other goroutines read
 	step     *leader.Leader
@@ -53,10 +60,13 @@ func New(reg *registry.Etcd, cfg Config) *Engine {
 	if cfg.LeaderTTL <= 0 {
 		cfg.LeaderTTL = 10 * time.Second
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
-	return &Engine{reg: reg, cfg: cfg, step: leader.New(nil)}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{reg: reg, cfg: cfg, step: leader.New(nil), log: cfg.Logger.With("component", "engine")}
 }
 
 // Leading reports whether this engine leads now.
@@ -86,7 +96,7 @@ func (e *Engine) LastPlan() *scheduler.Plan {
 func (e *Engine) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if err := e.term(ctx); err != nil && ctx.Err() == nil {
-			e.cfg.Logf("engine: %v; campaigning again", err)
+			e.log.Warn("leadership ended or not won; campaigning again", "err", err)
 			if ctxtime.Sleep(ctx, e.cfg.Interval) != nil {
 				break
 			}
@@ -110,11 +120,11 @@ func (e *Engine) term(ctx context.Context) error {
 	guard := registry.Guard{Key: el.Key(), Rev: el.Rev()}
 	e.setLeading(true)
 	defer e.setLeading(false)
-	e.cfg.Logf("engine: %s leads", e.cfg.MachineID)
+	e.log.Info("leading", "machine", e.cfg.MachineID)
 	if n, err := e.reg.CollectOrphanBodies(ctx); err != nil {
-		e.cfg.Logf("engine: collecting unit bodies no job refers to: %v", err)
+		e.log.Warn("collecting unit bodies no job refers to", "err", err)
 	} else if n > 0 {
-		e.cfg.Logf("engine: collected %d unit bodies no job refers to", n)
+		e.log.Info("collected unit bodies no job refers to", "bodies", n)
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -156,6 +166,7 @@ func campaign(ctx context.Context, el *concurrency.Election, id string) error {
 
 // setLeading tells the step the leadership was won or lost.
 func (e *Engine) setLeading(v bool) {
+	e.cfg.Observer.Leading(v)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.leading = v
@@ -193,7 +204,7 @@ func (e *Engine) lead(ctx context.Context, guard registry.Guard) error {
 		case errors.Is(err, registry.ErrNotLeader) || ctx.Err() != nil:
 			return err
 		default:
-			e.cfg.Logf("engine: reconcile: %v", err)
+			e.log.Error("reconcile", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/registry"
@@ -33,6 +35,7 @@ func (e *Engine) Reconcile(ctx context.Context, view registry.View, guard regist
 
 // drive carries out the step's Ready until it has nothing to ask.
 func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Plan, error) {
+	defer func(start time.Time) { e.cfg.Observer.Reconciled(time.Since(start)) }(time.Now())
 	var last *scheduler.Plan
 	for {
 		e.mu.Lock()
@@ -40,13 +43,15 @@ func (e *Engine) drive(ctx context.Context, guard registry.Guard) (*scheduler.Pl
 		e.lastPlan, e.leftOut = e.step.LastPlan(), e.step.LeftOut()
 		e.mu.Unlock()
 		for _, bad := range r.Invalid {
-			e.cfg.Logf("engine: %v; the unit is not scheduled", bad)
+			e.log.Warn("unit not scheduled", "unit", bad.Unit, "hash", bad.Hash.Short(), "err", bad.Err)
 		}
 		if r.Err != nil {
-			e.cfg.Logf("engine: %v", r.Err)
+			e.log.Error("plan", "err", r.Err)
 		}
 		if r.Plan != nil {
 			last = r.Plan
+			e.cfg.Observer.Planned(r.Plan)
+			e.logPlan(r.Plan)
 		}
 		switch {
 		case len(r.Bodies) > 0:
@@ -87,7 +92,22 @@ func (e *Engine) commit(ctx context.Context, guard registry.Guard, c *leader.Com
 	e.mu.Lock()
 	e.step.Committed(o, rev)
 	e.mu.Unlock()
+	e.cfg.Observer.Committed(o)
+	e.log.Debug("plan committed", "result", o.String(), "changes", len(c.Changes), "since", c.Since, "rev", rev)
 	return err
+}
+
+// logPlan logs each action and each unit left unscheduled, at debug.
+func (e *Engine) logPlan(p *scheduler.Plan) {
+	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	for _, a := range p.Actions {
+		e.log.Debug("plan", "unit", a.Unit, "action", a.Kind.String(), "from", a.From, "to", a.To, "reason", a.Detail)
+	}
+	for _, u := range p.Unscheduled {
+		e.log.Debug("unit cannot be placed", "unit", u.Unit, "reason", u.Detail)
+	}
 }
 
 // readBodies reads the bodies the step asked for: one by one when few,

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -32,7 +31,8 @@ type Config struct {
 	UnitsDirectory     string            // units_directory
 	DisableEngine      bool              // disable_engine
 	TokenLimit         int               // token_limit: page size of the API
-	Verbosity          int               // verbosity
+	Verbosity          int               // verbosity: 0 info, 1 debug, 2 and more also etcd's info
+	LogFormat          string            // log_format: text or json
 	APIListen          []string          // api_listen: unix://PATH and http://HOST:PORT
 	MachineID          string            // machine_id: from /etc/machine-id when empty
 	EtcdDataDir        string            // etcd_data_dir: the embedded member's data
@@ -70,6 +70,7 @@ func Defaults() Config {
 		Metadata:           map[string]string{},
 		UnitsDirectory:     "/run/fleet/units/",
 		TokenLimit:         100,
+		LogFormat:          "text",
 		APIListen:          []string{"unix:///var/run/fleet.sock"},
 		EtcdDataDir:        "/var/lib/fleet/etcd",
 		EtcdName:           "default",
@@ -79,52 +80,6 @@ func Defaults() Config {
 
 		EtcdAutoCompactionRetention: DefaultAutoCompactionRetention,
 	}
-}
-
-// option is one configuration key: its help text and how to set it.
-type option struct {
-	key  string
-	help string
-	set  func(c *Config, v string) error
-}
-
-// options lists every key, as fleet.conf, FLEET_* and flags name them.
-var options = []option{
-	{"etcd_servers", "etcd endpoints, comma-separated (empty: embed etcd)", func(c *Config, v string) error { c.EtcdServers = splitList(v); return nil }},
-	{"etcd_key_prefix", "prefix of every key in etcd", setString(func(c *Config) *string { return &c.EtcdKeyPrefix })},
-	{"etcd_keyfile", "TLS key for etcd", setString(func(c *Config) *string { return &c.EtcdKeyFile })},
-	{"etcd_certfile", "TLS certificate for etcd", setString(func(c *Config) *string { return &c.EtcdCertFile })},
-	{"etcd_cafile", "TLS CA for etcd", setString(func(c *Config) *string { return &c.EtcdCAFile })},
-	{"etcd_request_timeout", "etcd request timeout (seconds or a duration)", setDuration(func(c *Config) *time.Duration { return &c.EtcdRequestTimeout })},
-	{"engine_reconcile_interval", "engine reconcile interval (seconds or a duration)", setDuration(func(c *Config) *time.Duration { return &c.EngineInterval })},
-	{"agent_ttl", "machine lease TTL (a duration)", setDuration(func(c *Config) *time.Duration { return &c.AgentTTL })},
-	{"public_ip", "IP to advertise (detected when empty)", setString(func(c *Config) *string { return &c.PublicIP })},
-	{"metadata", "machine metadata, k=v,k2=v2", setMetadata},
-	{"units_directory", "where unit files are written", setString(func(c *Config) *string { return &c.UnitsDirectory })},
-	{"disable_engine", "run no engine on this machine", setBool(func(c *Config) *bool { return &c.DisableEngine })},
-	{"token_limit", "page size of the API", setInt(func(c *Config) *int { return &c.TokenLimit })},
-	{"verbosity", "log verbosity", setInt(func(c *Config) *int { return &c.Verbosity })},
-	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT", func(c *Config, v string) error { c.APIListen = splitList(v); return nil }},
-	{"api_url", "URL other fleetds reach this API at, to forward status and journal calls (default: from the http:// api_listen)", setAPIURL},
-	{"machine_id", "machine ID (default: /etc/machine-id)", setString(func(c *Config) *string { return &c.MachineID })},
-	{"etcd_data_dir", "data directory of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdDataDir })},
-	{"etcd_name", "member name of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdName })},
-	{"etcd_initial_cluster", "embedded etcd cluster, name=peerURL,...", setString(func(c *Config) *string { return &c.EtcdInitialCluster })},
-	{"etcd_peer_url", "peer URL of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdPeerURL })},
-	{"etcd_client_url", "client URL of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdClientURL })},
-	{"engine_leader_ttl", "engine leadership lease (a duration)", setDuration(func(c *Config) *time.Duration { return &c.LeaderTTL })},
-	{"purge_on_shutdown", "stop and unload every unit when fleetd stops", setBool(func(c *Config) *bool { return &c.PurgeOnShutdown })},
-	{"etcd_auto_compaction_retention", "history the embedded etcd keeps before compacting it (a duration, default 1h; 0: never compact)", setRetention},
-	{"etcd_quota_backend_bytes", "backend quota of the embedded etcd (bytes, or with KiB, MiB, GiB; default 0: etcd's 2 GiB)", setBytes},
-}
-
-func findOption(key string) (option, bool) {
-	for _, o := range options {
-		if o.key == key {
-			return o, true
-		}
-	}
-	return option{}, false
 }
 
 func (c *Config) set(key, value, where string) error {
@@ -197,103 +152,4 @@ func setAPIURL(c *Config, v string) error {
 	}
 	c.APIURL = v
 	return nil
-}
-
-func setString(f func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *f(c) = v; return nil }
-}
-
-func setBool(f func(*Config) *bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return errors.New("not a boolean")
-		}
-		*f(c) = b
-		return nil
-	}
-}
-
-func setInt(f func(*Config) *int) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return errors.New("not a non-negative integer")
-		}
-		*f(c) = n
-		return nil
-	}
-}
-
-// setDuration accepts a Go duration ("30s") or fleet's plain seconds ("2", "0.5").
-func setDuration(f func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			secs, ferr := strconv.ParseFloat(v, 64)
-			if ferr != nil {
-				return errors.New("not a duration (30s) or a number of seconds")
-			}
-			d = time.Duration(secs * float64(time.Second))
-		}
-		if d <= 0 {
-			return errors.New("must be positive")
-		}
-		*f(c) = d
-		return nil
-	}
-}
-
-// setRetention accepts a Go duration ("1h", "30m") or 0. A bare number
-// is refused: fleet reads it as seconds and etcd as hours.
-func setRetention(c *Config, v string) error {
-	if v == "0" {
-		c.EtcdAutoCompactionRetention = 0
-		return nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return errors.New("not a duration with its unit (1h, 30m) or 0 (never compact)")
-	}
-	c.EtcdAutoCompactionRetention = d
-	return nil
-}
-
-// setBytes accepts a number of bytes, with an optional KiB, MiB or GiB.
-func setBytes(c *Config, v string) error {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if n, ok := strings.CutSuffix(v, suffix); ok {
-			v, mult = strings.TrimSpace(n), m
-		}
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return errors.New("not a size: a number of bytes, or with KiB, MiB or GiB (8GiB)")
-	}
-	c.EtcdQuotaBackendBytes = n * mult
-	return nil
-}
-
-func setMetadata(c *Config, v string) error {
-	md := map[string]string{}
-	for _, kv := range splitList(v) {
-		k, val, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || strings.ContainsAny(k, "!<>") {
-			return fmt.Errorf("metadata %q: want key=value", kv)
-		}
-		md[strings.TrimSpace(k)] = strings.TrimSpace(val)
-	}
-	c.Metadata = md
-	return nil
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }

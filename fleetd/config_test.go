@@ -105,3 +105,81 @@ func TestEtcdCompactionAndQuotaOptions(t *testing.T) {
 		}
 	}
 }
+
+// --help shows every option with its fleet.conf key and its default,
+// zero values (false, 0, none) and durations included.
+func TestConfigHelpShowsDefaults(t *testing.T) {
+	_, inv, err := Load([]string{"--help"}, nil, files(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"--agent-ttl duration", "(fleet.conf agent_ttl; default 30s)",
+		"(fleet.conf engine_reconcile_interval; default 2s)",
+		"(fleet.conf etcd_auto_compaction_retention; default 1h)",
+		"--disable-engine  ", "(fleet.conf disable_engine; default false)",
+		"(fleet.conf purge_on_shutdown; default false)",
+		"(fleet.conf verbosity; default 0)",
+		"(fleet.conf log_format; default text)",
+		"(fleet.conf etcd_servers; default none)",
+		"(fleet.conf token_limit; default 100)",
+	}
+	for _, w := range want {
+		if !strings.Contains(inv.Help, w) {
+			t.Errorf("help lacks %q:\n%s", w, inv.Help)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(inv.Help), "\n")[1:] {
+		if strings.Contains(line, "fleet.conf ") && !strings.Contains(line, "; default ") {
+			t.Errorf("no default shown: %s", line)
+		}
+	}
+	if n := strings.Count(inv.Help, "(fleet.conf "); n != len(options) {
+		t.Errorf("%d options name their fleet.conf key, want %d", n, len(options))
+	}
+}
+
+// On/off options are booleans: bare on the command line, and true,
+// false, 1, 0 in fleet.conf and FLEET_*; a flag wins over both.
+func TestConfigBooleans(t *testing.T) {
+	cases := []struct {
+		args    []string
+		env     []string
+		conf    string
+		disable bool
+		purge   bool
+	}{
+		{},
+		{args: []string{"--disable-engine", "--purge-on-shutdown"}, disable: true, purge: true},
+		{args: []string{"--disable-engine=false"}, conf: "disable_engine=true\n"},
+		{conf: "disable_engine=1\npurge_on_shutdown=true\n", disable: true, purge: true},
+		{conf: "disable_engine=true\n", env: []string{"FLEET_DISABLE_ENGINE=0"}},
+		{env: []string{"FLEET_DISABLE_ENGINE=1", "FLEET_PURGE_ON_SHUTDOWN=false"}, disable: true},
+		{args: []string{"--purge-on-shutdown=1"}, env: []string{"FLEET_PURGE_ON_SHUTDOWN=false"}, purge: true},
+		{args: []string{"--disable-engine", "--agent-ttl", "5s"}, disable: true}, // bare, then another flag
+	}
+	for _, tc := range cases {
+		c, _, err := Load(tc.args, tc.env, files(map[string]string{DefaultConfigFile: tc.conf}))
+		if err != nil || c.DisableEngine != tc.disable || c.PurgeOnShutdown != tc.purge {
+			t.Errorf("%v %v %q: disable_engine %v, purge_on_shutdown %v, %v; want %v, %v",
+				tc.args, tc.env, tc.conf, c.DisableEngine, c.PurgeOnShutdown, err, tc.disable, tc.purge)
+		}
+	}
+	if _, _, err := Load(nil, nil, files(map[string]string{DefaultConfigFile: "purge_on_shutdown=yes please\n"})); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "purge_on_shutdown") {
+		t.Errorf("a word that is no boolean: %v", err)
+	}
+}
+
+func TestConfigLogFormat(t *testing.T) {
+	c, _, err := Load([]string{"--log-format=json"}, nil, files(nil))
+	if err != nil || c.LogFormat != "json" {
+		t.Fatalf("--log-format=json: %q, %v", c.LogFormat, err)
+	}
+	c, _, err = Load(nil, nil, files(map[string]string{DefaultConfigFile: "log_format=json\n"}))
+	if err != nil || c.LogFormat != "json" {
+		t.Fatalf("log_format=json in fleet.conf: %q, %v", c.LogFormat, err)
+	}
+	if _, _, err := Load([]string{"--log-format=xml"}, nil, files(nil)); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "log_format") {
+		t.Fatalf("--log-format=xml: %v", err)
+	}
+}

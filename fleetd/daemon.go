@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -31,7 +32,10 @@ type Options struct {
 	// and journalctl); tests pass fakes. Nil answers those calls 501.
 	Inspector api.Inspector
 	Version   string
-	Logf      func(format string, args ...any)
+	// Logger is where fleetd, its etcd, agent, engine, registry and API
+	// log; nil discards. NewLogger makes the one the configuration asks
+	// for.
+	Logger *slog.Logger
 }
 
 // Daemon is one fleetd. New does no I/O; Run does the work.
@@ -47,14 +51,27 @@ type Daemon struct {
 	runner    *runner.Runner
 	engine    *engine.Engine
 	stopping  chan struct{} // closed when the API server shuts down
+	metrics   *metrics
 }
 
 // New returns a daemon for cfg.
 func New(cfg Config, opts Options) *Daemon {
-	if opts.Logf == nil {
-		opts.Logf = func(string, ...any) {}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{}), stopping: make(chan struct{})}
+	d := &Daemon{cfg: cfg, opts: opts, ready: make(chan struct{}), stopping: make(chan struct{})}
+	d.metrics = newMetrics(daemonGauges{
+		version:    opts.Version,
+		registered: func() bool { return d.runner != nil && d.runner.Registered() },
+		leading:    func() bool { return d.engine != nil && d.engine.Leading() },
+		corrupt: func() int64 {
+			if d.reg == nil {
+				return 0
+			}
+			return d.reg.CorruptSeen()
+		},
+	})
+	return d
 }
 
 // Ready is closed once the API listens.
@@ -98,7 +115,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 	reg := registry.New(cli, d.cfg.EtcdKeyPrefix, registry.WithRequestTimeout(d.cfg.EtcdRequestTimeout),
-		registry.WithLogf(d.opts.Logf))
+		registry.WithLogger(d.opts.Logger))
 	return d.serve(ctx, reg, registry.Machine{ID: id, PublicIP: ip, Metadata: d.cfg.Metadata})
 }
 
@@ -108,16 +125,16 @@ func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, er
 	var e *embed.Etcd
 	if len(endpoints) == 0 {
 		var err error
-		if e, err = startEmbedded(ctx, d.cfg); err != nil {
+		if e, err = startEmbedded(ctx, d.cfg, d.opts.Logger); err != nil {
 			return nil, nil, err
 		}
 		endpoints = []string{"http://" + e.Clients[0].Addr().String()}
 		d.mu.Lock()
 		d.etcdURL = endpoints[0]
 		d.mu.Unlock()
-		d.opts.Logf("fleetd: embedded etcd member %s serving %s", d.cfg.EtcdName, endpoints[0])
+		d.opts.Logger.Info("embedded etcd member serving", "component", "etcd", "member", d.cfg.EtcdName, "url", endpoints[0])
 	}
-	cli, err := dialEtcd(d.cfg, endpoints)
+	cli, err := dialEtcd(d.cfg, endpoints, d.opts.Logger)
 	if err != nil && e != nil {
 		e.Close()
 	}
@@ -136,10 +153,10 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 		m.APIURL = advertisedURL(listeners, m.PublicIP)
 	}
 	d.runner = runner.New(reg, d.opts.Systemd, runner.Config{Machine: m, TTL: d.cfg.AgentTTL,
-		Purge: d.cfg.PurgeOnShutdown, Logf: d.opts.Logf})
+		Purge: d.cfg.PurgeOnShutdown, Logger: d.opts.Logger, Observer: d.metrics})
 	if !d.cfg.DisableEngine {
 		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
-			LeaderTTL: d.cfg.LeaderTTL, Logf: d.opts.Logf})
+			LeaderTTL: d.cfg.LeaderTTL, Logger: d.opts.Logger, Observer: d.metrics})
 	}
 	srv := api.NewHTTPServer(d.handler(reg, m.ID), api.DefaultLimits())
 	// Followed journals end when the server shuts down, so that its
@@ -160,7 +177,7 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 		run(func() error { return ignoreClosed(srv.Serve(l)) })
 	}
 	close(d.ready)
-	d.opts.Logf("fleetd: machine %s (%s) serving %s", m.ID, m.PublicIP, strings.Join(d.Endpoints(), ", "))
+	d.opts.Logger.Info("serving", "machine", m.ID, "ip", m.PublicIP, "api", strings.Join(d.Endpoints(), ","))
 	var first error
 	select {
 	case <-ctx.Done():
@@ -199,13 +216,25 @@ func (d *Daemon) listenAll() ([]net.Listener, error) {
 
 func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", http.HandlerFunc(d.metrics))
+	mux.Handle("/metrics", d.metrics.handler(d.opts.Logger))
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
-		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
-			d.opts.Logf("fleetd: %s %s: %v", r.Method, r.URL.Path, err)
-		},
+		PageSize: d.cfg.TokenLimit, OnError: d.requestFailed,
+		Observe:   d.metrics.Request,
 		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux
+}
+
+// requestFailed logs an API failure the client cannot be blamed for,
+// with the unit and the machine it is about, if any.
+func (d *Daemon) requestFailed(r *http.Request, err error) {
+	args := []any{"component", "api", "method", r.Method, "path", r.URL.Path, "err", err}
+	if u := r.PathValue("name"); u != "" {
+		args = append(args, "unit", u)
+	}
+	if m := r.URL.Query().Get("machineID"); m != "" {
+		args = append(args, "machine", m)
+	}
+	d.opts.Logger.Error("request failed", args...)
 }
 
 func ignoreClosed(err error) error {

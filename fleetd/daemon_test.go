@@ -59,8 +59,14 @@ func launch(t *testing.T, c Config) *testDaemon { return launchWith(t, c, nil) }
 
 // launchWith starts a daemon that reads its systemd and journal with in.
 func launchWith(t *testing.T, c Config, in api.Inspector) *testDaemon {
-	td := &testDaemon{sd: memsd.New(), done: make(chan error, 1)}
-	td.d = New(c, Options{Systemd: td.sd, Inspector: in, Version: "test"})
+	return launchOpts(t, c, memsd.New(), Options{Inspector: in, Version: "test"})
+}
+
+// launchOpts starts a daemon over sd with opts.
+func launchOpts(t *testing.T, c Config, sd *memsd.Systemd, opts Options) *testDaemon {
+	td := &testDaemon{sd: sd, done: make(chan error, 1)}
+	opts.Systemd = sd
+	td.d = New(c, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	td.cancel = cancel
 	go func() { td.done <- td.d.Run(ctx) }()

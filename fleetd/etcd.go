@@ -4,18 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // startEmbedded runs this machine's etcd member: alone by default, or one
 // member of the cluster etcd_initial_cluster names.
-func startEmbedded(ctx context.Context, c Config) (*embed.Etcd, error) {
+func startEmbedded(ctx context.Context, c Config, log *slog.Logger) (*embed.Etcd, error) {
 	cfg := embed.NewConfig()
 	cfg.Name, cfg.Dir = c.EtcdName, c.EtcdDataDir
 	peer, err := url.Parse(c.EtcdPeerURL)
@@ -37,9 +38,7 @@ func startEmbedded(ctx context.Context, c Config) (*embed.Etcd, error) {
 		cfg.AutoCompactionRetention = c.EtcdAutoCompactionRetention.String()
 	}
 	cfg.QuotaBackendBytes = c.EtcdQuotaBackendBytes
-	if c.Verbosity == 0 {
-		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(etcdLogger(log, etcdLevel(c.Verbosity)))
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("fleetd: start embedded etcd in %s: %w", c.EtcdDataDir, err)
@@ -53,9 +52,10 @@ func startEmbedded(ctx context.Context, c Config) (*embed.Etcd, error) {
 	}
 }
 
-// dialEtcd returns a client of endpoints, with TLS when files are given.
-// It does not wait for the cluster: requests fail until it answers.
-func dialEtcd(c Config, endpoints []string) (*clientv3.Client, error) {
+// dialEtcd returns a client of endpoints, with TLS when files are given,
+// that logs its errors through log. It does not wait for the cluster:
+// requests fail until it answers.
+func dialEtcd(c Config, endpoints []string, log *slog.Logger) (*clientv3.Client, error) {
 	var tlsCfg *tls.Config
 	if c.EtcdCertFile != "" || c.EtcdKeyFile != "" || c.EtcdCAFile != "" {
 		info := transport.TLSInfo{CertFile: c.EtcdCertFile, KeyFile: c.EtcdKeyFile, TrustedCAFile: c.EtcdCAFile}
@@ -65,7 +65,8 @@ func dialEtcd(c Config, endpoints []string) (*clientv3.Client, error) {
 		}
 	}
 	cli, err := clientv3.New(clientv3.Config{
-		Endpoints: endpoints, DialTimeout: 5 * time.Second, TLS: tlsCfg, Logger: zap.NewNop(),
+		Endpoints: endpoints, DialTimeout: 5 * time.Second, TLS: tlsCfg,
+		Logger: etcdLogger(log, zapcore.ErrorLevel),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fleetd: etcd client for %v: %w", endpoints, err)

@@ -18,13 +18,15 @@ import (
 func TestEmbeddedEtcdCompactsItsHistory(t *testing.T) {
 	c := testConfig(t, "m1")
 	c.EtcdAutoCompactionRetention = time.Second
+	c.Verbosity = 2 // etcd's info too: it says when it compacts
+	var logs syncBuffer
 	ctx := context.Background()
-	e, err := startEmbedded(ctx, c)
+	e, err := startEmbedded(ctx, c, NewLogger(&logs, c))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	cli, err := dialEtcd(c, []string{"http://" + e.Clients[0].Addr().String()})
+	cli, err := dialEtcd(c, []string{"http://" + e.Clients[0].Addr().String()}, NewLogger(&logs, c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +42,9 @@ func TestEmbeddedEtcdCompactsItsHistory(t *testing.T) {
 		_, err := cli.Get(ctx, "/k", clientv3.WithRev(first.Header.Revision))
 		return errors.Is(err, rpctypes.ErrCompacted)
 	})
+	if !strings.Contains(logs.String(), "level=INFO msg=\"finished scheduled compaction\" component=etcd") {
+		t.Errorf("etcd's own log of its compaction is not in fleetd's log:\n%s", logs.String())
+	}
 }
 
 // fill writes big values under /filler/ until etcd refuses for space.
@@ -89,7 +94,7 @@ func TestEtcdOutOfSpace(t *testing.T) {
 	d := startDaemon(t, c)
 	base := d.d.Endpoints()[1]
 	eventually(t, "healthz ok", 10*time.Second, func() bool { _, code := get(t, base+"/healthz"); return code == 200 })
-	cli, err := dialEtcd(c, []string{d.d.EtcdURL()})
+	cli, err := dialEtcd(c, []string{d.d.EtcdURL()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +139,7 @@ func TestCorruptRecordsAreCountedAndOtherUnitsRun(t *testing.T) {
 	if m := metric(); m != "fleetd_registry_corrupt_records_total 0" {
 		t.Fatalf("before: %s", m)
 	}
-	cli, err := dialEtcd(c, []string{d.d.EtcdURL()})
+	cli, err := dialEtcd(c, []string{d.d.EtcdURL()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

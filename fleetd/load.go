@@ -30,9 +30,10 @@ func Load(args, env []string, readFile func(string) ([]byte, error)) (Config, In
 	config := fset.String("config", "", "configuration file (default "+DefaultConfigFile+")")
 	fset.BoolVar(&inv.Version, "version", false, "print the version and exit")
 	help := fset.BoolP("help", "h", false, "print this help")
-	values := map[string]*string{}
+	defaults := Defaults()
+	values := map[string]*flagValue{}
 	for _, o := range options {
-		values[o.key] = fset.String(strings.ReplaceAll(o.key, "_", "-"), "", o.help)
+		values[o.key] = addOptionFlag(fset, o, &defaults)
 	}
 	if err := fset.Parse(args); err != nil {
 		return c, inv, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -54,7 +55,7 @@ func Load(args, env []string, readFile func(string) ([]byte, error)) (Config, In
 	fset.Visit(func(f *pflag.Flag) {
 		key := strings.ReplaceAll(f.Name, "-", "_")
 		if v, ok := values[key]; ok && ferr == nil {
-			ferr = c.set(key, *v, "flag --"+f.Name)
+			ferr = c.set(key, v.raw, "flag --"+f.Name)
 		}
 	})
 	return c, inv, ferr
@@ -73,4 +74,31 @@ func (c *Config) readConfigFile(name string, readFile func(string) ([]byte, erro
 		return fmt.Errorf("%w: read %s: %w", ErrConfig, name, err)
 	}
 	return c.ReadFile(name, bytes.NewReader(data))
+}
+
+// flagValue is an option's flag: it keeps what the command line said,
+// applied after fleet.conf and FLEET_* so that flags win.
+type flagValue struct {
+	raw  string
+	kind string
+}
+
+func (v *flagValue) String() string     { return v.raw }
+func (v *flagValue) Set(s string) error { v.raw = s; return nil }
+func (v *flagValue) Type() string       { return v.kind }
+
+// addOptionFlag adds o's flag (dashes for underscores). Its usage names
+// the fleet.conf key and the default, which pflag would leave out for
+// zero values (false, 0, empty); a boolean works bare (--disable-engine).
+func addOptionFlag(fset *pflag.FlagSet, o option, defaults *Config) *flagValue {
+	v := &flagValue{kind: o.kind}
+	def := o.show(defaults)
+	if def == "" {
+		def = "none"
+	}
+	f := fset.VarPF(v, strings.ReplaceAll(o.key, "_", "-"), "", fmt.Sprintf("%s (fleet.conf %s; default %s)", o.help, o.key, def))
+	if o.kind == "bool" {
+		f.NoOptDefVal = "true"
+	}
+	return v
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,17 +29,21 @@ type CorruptRecord struct {
 // corruptLog logs each corrupt record once per version (key and
 // revision) and counts them.
 type corruptLog struct {
-	logf  func(format string, args ...any)
+	log   *slog.Logger
 	total atomic.Int64
 
 	mu   sync.Mutex
 	seen map[string]int64 // key -> ModRevision last logged
 }
 
-// WithLogf sets where the registry logs what it skips (corrupt records);
-// nothing is logged by default.
-func WithLogf(logf func(format string, args ...any)) Option {
-	return func(r *Etcd) { r.corrupt.logf = logf }
+// WithLogger sets where the registry logs what it skips (corrupt
+// records), with component=registry; nothing is logged by default.
+func WithLogger(l *slog.Logger) Option {
+	return func(r *Etcd) {
+		if l != nil {
+			r.corrupt.log = l.With("component", "registry")
+		}
+	}
 }
 
 // skip records that kv does not decode (err) and returns the record.
@@ -56,8 +61,8 @@ func (r *Etcd) skip(kv *mvccpb.KeyValue, err error) CorruptRecord {
 	l.mu.Unlock()
 	if first {
 		l.total.Add(1)
-		if l.logf != nil {
-			l.logf("registry: skipping corrupt record %s (revision %d): %v", rec.Key, rec.Rev, err)
+		if l.log != nil {
+			l.log.Warn("skipping corrupt record", "key", rec.Key, "rev", rec.Rev, "err", err)
 		}
 	}
 	return rec

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,10 +25,12 @@ type logLines struct {
 	lines []string
 }
 
-func (l *logLines) logf(format string, args ...any) {
+// Write takes one record of a slog text handler.
+func (l *logLines) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.lines = append(l.lines, string(p))
+	return len(p), nil
 }
 
 func (l *logLines) count(sub string) int {
@@ -88,7 +92,7 @@ var garbage = map[string]string{
 func TestListingsSkipCorruptRecords(t *testing.T) {
 	cli := etcdtest.Start(t).Client(t)
 	var log logLines
-	r := registry.New(cli, "/fleet", registry.WithLogf(log.logf))
+	r := registry.New(cli, "/fleet", registry.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 	ctx := context.Background()
 	goodCluster(t, cli, r)
 	for k, v := range garbage {
@@ -120,9 +124,16 @@ func TestListingsSkipCorruptRecords(t *testing.T) {
 		t.Errorf("CorruptSeen = %d, want %d", got, len(garbage))
 	}
 	for k := range garbage {
-		if n := log.count(k + " "); n != 1 {
+		want := "key=" + k + " "
+		if strings.Contains(k, " ") {
+			want = "key=" + strconv.Quote(k) + " "
+		}
+		if n := log.count(want); n != 1 {
 			t.Errorf("%s logged %d times, want once", k, n)
 		}
+	}
+	if n := log.count("level=WARN msg=\"skipping corrupt record\" component=registry key="); n != len(garbage) {
+		t.Errorf("%d warnings from component=registry, want %d", n, len(garbage))
 	}
 }
 

@@ -24,6 +24,7 @@ func (r *Runner) Reconcile(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("agent: read systemd: %w", err)
 		}
+		r.cfg.Observer.Units(units)
 		r.mu.Lock()
 		r.step.SetUnits(units)
 		rd := r.step.Ready()
@@ -48,12 +49,18 @@ func (r *Runner) carryOut(ctx context.Context, rd agent.StepReady) []error {
 		r.mu.Lock()
 		r.step.FileDone(t, err)
 		r.mu.Unlock()
+		r.log.Debug("file task", "unit", t.Unit, "task", t.Kind.String(), "err", err)
 	}
 	for _, t := range rd.Jobs {
 		if err := r.queue(ctx, t); err != nil {
 			errs = append(errs, fmt.Errorf("agent: %s: %w", t, err))
 			r.jobDone(agent.JobResult{Unit: t.Unit, Kind: t.Kind, Result: err.Error()})
+			continue
 		}
+		r.mu.Lock()
+		r.queued[jobKey{t.Unit, t.Kind}] = time.Now()
+		r.mu.Unlock()
+		r.log.Debug("job queued", "unit", t.Unit, "job", t.Kind.String())
 	}
 	return append(errs, r.publish(ctx, rd)...)
 }
@@ -95,12 +102,14 @@ func (r *Runner) publish(ctx context.Context, rd agent.StepReady) []error {
 		s := registry.UnitState{Unit: st.Name, Machine: r.cfg.Machine.ID, Hash: st.Hash.String(),
 			LoadState: st.LoadState, ActiveState: st.ActiveState, SubState: st.SubState, Reason: st.Reason}
 		if err := r.reg.PublishState(ctx, s, lease); err != nil {
+			r.cfg.Observer.PublishFailed()
 			errs = append(errs, err)
 			r.unpublished(st.Name)
 		}
 	}
 	for _, name := range rd.Unpublish {
 		if err := r.reg.RemoveState(ctx, name, r.cfg.Machine.ID); err != nil {
+			r.cfg.Observer.PublishFailed()
 			errs = append(errs, err)
 			r.unpublished(name)
 		}
@@ -127,7 +136,7 @@ func (r *Runner) purge() error {
 	r.mu.Unlock()
 	for {
 		if err := r.Reconcile(ctx); err != nil {
-			r.cfg.Logf("agent: purge: %v", err)
+			r.log.Error("purge", "err", err)
 		}
 		units, err := r.sd.Units(ctx)
 		if err != nil {

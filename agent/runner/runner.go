@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,7 +29,12 @@ type Config struct {
 	Interval time.Duration    // periodic reconcile, besides watch events
 	Purge    bool             // on shutdown, stop and unload every unit
 	Step     agent.StepConfig // job deadline, file retry backoff
-	Logf     func(format string, args ...any)
+	// Logger is where the agent logs, with component=agent and the
+	// machine; nil discards.
+	Logger *slog.Logger
+	// Observer is told what the agent does, for metrics; nil observes
+	// nothing.
+	Observer Observer
 }
 
 // Runner is one machine's agent. New does no I/O; Run does the work.
@@ -36,12 +42,20 @@ type Runner struct {
 	reg   *registry.Etcd
 	sd    agent.Systemd
 	cfg   Config
+	log   *slog.Logger
 	start time.Time // the step's time is measured from here
 
 	mu         sync.Mutex // guards step and what other goroutines read
 	step       *agent.Step
 	lease      clientv3.LeaseID
 	registered bool
+	queued     map[jobKey]time.Time // when each job in flight was queued
+}
+
+// jobKey names a job in flight: its unit and kind.
+type jobKey struct {
+	unit string
+	kind agent.TaskKind
 }
 
 // New returns an agent for the machine in cfg.
@@ -52,10 +66,14 @@ func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 5 * time.Second
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
-	return &Runner{reg: reg, sd: sd, cfg: cfg, step: agent.NewStep(cfg.Step)}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := cfg.Logger.With("component", "agent", "machine", cfg.Machine.ID)
+	return &Runner{reg: reg, sd: sd, cfg: cfg, log: log, step: agent.NewStep(cfg.Step), queued: map[jobKey]time.Time{}}
 }
 
 // Registered reports whether the machine holds its lease now.
@@ -75,7 +93,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		r.cfg.Logf("agent: %v; units keep running, retrying", err)
+		r.log.Warn("session ended; units keep running, retrying", "err", err)
 		if ctxtime.Sleep(ctx, time.Second) != nil {
 			break
 		}
@@ -118,7 +136,7 @@ func (r *Runner) session(ctx context.Context) error {
 	stale := false // a schedule read failed: read it again at the next tick
 	for {
 		if err := r.Reconcile(ctx); err != nil {
-			r.cfg.Logf("agent: reconcile: %v", err)
+			r.log.Error("reconcile", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -165,7 +183,7 @@ func (r *Runner) readSchedule(ctx context.Context) (int64, error) {
 // stale (the read failed; the error is logged and the read tried again).
 func (r *Runner) refresh(ctx context.Context) bool {
 	if _, err := r.readSchedule(ctx); err != nil {
-		r.cfg.Logf("agent: %v; read again at the next interval", err)
+		r.log.Error("read schedule; read again at the next interval", "err", err)
 		return true
 	}
 	return false
@@ -173,11 +191,18 @@ func (r *Runner) refresh(ctx context.Context) bool {
 
 func (r *Runner) jobDone(j agent.JobResult) {
 	if j.Result != "done" {
-		r.cfg.Logf("agent: %s %s: job %s", j.Kind, j.Unit, j.Result)
+		r.log.Warn("job did not succeed", "unit", j.Unit, "job", j.Kind.String(), "result", j.Result)
 	}
 	r.mu.Lock()
 	r.step.JobDone(j.Unit, j.Kind, j.Result)
+	var took time.Duration
+	k := jobKey{j.Unit, j.Kind}
+	if at, ok := r.queued[k]; ok {
+		took = time.Since(at)
+		delete(r.queued, k)
+	}
 	r.mu.Unlock()
+	r.cfg.Observer.JobDone(j.Kind, j.Result, took)
 }
 
 func (r *Runner) setRegistered(v bool) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,7 +38,6 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "fleetd version %s\n", version)
 		return exitOK
 	}
-	logger := log.New(stderr, "", log.LstdFlags)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	sd := dbus.New(cfg.UnitsDirectory)
@@ -48,7 +46,8 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		return exitRuntime
 	}
 	defer sd.Close()
-	d := fleetd.New(cfg, fleetd.Options{Systemd: sd, Inspector: fleetd.Commands{}, Version: version, Logf: logger.Printf})
+	d := fleetd.New(cfg, fleetd.Options{Systemd: sd, Inspector: fleetd.Commands{}, Version: version,
+		Logger: fleetd.NewLogger(stderr, cfg)})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "fleetd: %v\n", err)
 		return exitRuntime

@@ -29,8 +29,19 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Fatalf("--version: %d %q", code, out.String())
 	}
 	out.Reset()
-	if code := run([]string{"--help"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "--etcd-servers") {
+	if code := run([]string{"--help"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "--etcd-servers") ||
+		!strings.Contains(out.String(), "(fleet.conf agent_ttl; default 30s)") {
 		t.Fatalf("--help: %d %q", code, out.String())
+	}
+}
+
+// Bare on/off flags parse: fleetd goes on to reach systemd.
+func TestBareBooleanFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+	code := run([]string{"--config=/dev/null", "--disable-engine", "--purge-on-shutdown", "--log-format", "json"}, nil, &out, &errb)
+	if code != exitRuntime || !strings.Contains(errb.String(), "cannot reach systemd") {
+		t.Fatalf("run with bare booleans: %d %q", code, errb.String())
 	}
 }
 

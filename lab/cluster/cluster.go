@@ -67,7 +67,7 @@ type Config struct {
 	// AgentTTL, Reconcile and LeaderTTL are fleetd's agent_ttl,
 	// engine_reconcile_interval and engine_leader_ttl.
 	AgentTTL, Reconcile, LeaderTTL time.Duration
-	// Verbosity is fleetd's verbosity (1 or more also logs etcd).
+	// Verbosity is fleetd's verbosity: 1 logs debug, 2 also etcd's info.
 	Verbosity int
 	// Progress, if set, is told what happens while machines boot.
 	Progress func(format string, args ...any)
