@@ -50,7 +50,29 @@ type Config struct {
 	// EtcdQuotaBackendBytes is the embedded etcd's backend quota
 	// (etcd_quota_backend_bytes); 0 takes etcd's default, 2 GiB.
 	EtcdQuotaBackendBytes int64
+
+	// EtcdPeer and EtcdClient secure the embedded etcd's two listeners
+	// (etcd_peer_certfile, etcd_peer_keyfile, etcd_peer_cafile and
+	// etcd_client_*): the member's own certificate and the CA that
+	// signs the certificates it accepts. fleetd's own connection to its
+	// member uses etcd_certfile, etcd_keyfile and etcd_cafile.
+	EtcdPeer, EtcdClient TLSFiles
+	// EtcdInsecure lets the embedded etcd listen beyond loopback
+	// without TLS and client certificates (etcd_insecure).
+	EtcdInsecure bool
+	// API secures the https:// listeners of api_listen (api_certfile,
+	// api_keyfile, and api_cafile: when set, clients must present a
+	// certificate it signed).
+	API TLSFiles
 }
+
+// TLSFiles are the PEM files of one TLS listener: its certificate and
+// key, and the CA whose certificates it requires of its clients ("":
+// none required).
+type TLSFiles struct{ CertFile, KeyFile, CAFile string }
+
+// Enabled reports whether any file is given.
+func (f TLSFiles) Enabled() bool { return f.CertFile != "" || f.KeyFile != "" || f.CAFile != "" }
 
 // DefaultAutoCompactionRetention is the history the embedded etcd keeps
 // by default. etcd's own default keeps it all, so the database only
@@ -104,7 +126,7 @@ var options = []option{
 	{"disable_engine", "run no engine on this machine", setBool(func(c *Config) *bool { return &c.DisableEngine })},
 	{"token_limit", "page size of the API", setInt(func(c *Config) *int { return &c.TokenLimit })},
 	{"verbosity", "log verbosity", setInt(func(c *Config) *int { return &c.Verbosity })},
-	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT", func(c *Config, v string) error { c.APIListen = splitList(v); return nil }},
+	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT,https://HOST:PORT", func(c *Config, v string) error { c.APIListen = splitList(v); return nil }},
 	{"api_url", "URL other fleetds reach this API at, to forward status and journal calls (default: from the http:// api_listen)", setAPIURL},
 	{"machine_id", "machine ID (default: /etc/machine-id)", setString(func(c *Config) *string { return &c.MachineID })},
 	{"etcd_data_dir", "data directory of the embedded etcd", setString(func(c *Config) *string { return &c.EtcdDataDir })},
@@ -115,6 +137,16 @@ var options = []option{
 	{"engine_leader_ttl", "engine leadership lease (a duration)", setDuration(func(c *Config) *time.Duration { return &c.LeaderTTL })},
 	{"purge_on_shutdown", "stop and unload every unit when fleetd stops", setBool(func(c *Config) *bool { return &c.PurgeOnShutdown })},
 	{"etcd_auto_compaction_retention", "history the embedded etcd keeps before compacting it (a duration, default 1h; 0: never compact)", setRetention},
+	{"etcd_peer_certfile", "TLS certificate the embedded etcd serves its peers with, and presents to them (both server and client use)", setString(func(c *Config) *string { return &c.EtcdPeer.CertFile })},
+	{"etcd_peer_keyfile", "TLS key of etcd_peer_certfile", setString(func(c *Config) *string { return &c.EtcdPeer.KeyFile })},
+	{"etcd_peer_cafile", "CA that signs the certificates of the embedded etcd's peers (they must present one)", setString(func(c *Config) *string { return &c.EtcdPeer.CAFile })},
+	{"etcd_client_certfile", "TLS certificate the embedded etcd serves its clients with", setString(func(c *Config) *string { return &c.EtcdClient.CertFile })},
+	{"etcd_client_keyfile", "TLS key of etcd_client_certfile", setString(func(c *Config) *string { return &c.EtcdClient.KeyFile })},
+	{"etcd_client_cafile", "CA that signs the certificates of the embedded etcd's clients (they must present one)", setString(func(c *Config) *string { return &c.EtcdClient.CAFile })},
+	{"etcd_insecure", "let the embedded etcd listen beyond loopback without TLS and client certificates: anyone who reaches it can run units as root", setBool(func(c *Config) *bool { return &c.EtcdInsecure })},
+	{"api_certfile", "TLS certificate of the https:// API listeners", setString(func(c *Config) *string { return &c.API.CertFile })},
+	{"api_keyfile", "TLS key of api_certfile", setString(func(c *Config) *string { return &c.API.KeyFile })},
+	{"api_cafile", "CA that signs the certificates https:// API clients must present (default: none required)", setString(func(c *Config) *string { return &c.API.CAFile })},
 	{"etcd_quota_backend_bytes", "backend quota of the embedded etcd (bytes, or with KiB, MiB, GiB; default 0: etcd's 2 GiB)", setBytes},
 }
 

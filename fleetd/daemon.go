@@ -47,6 +47,7 @@ type Daemon struct {
 	runner    *runner.Runner
 	engine    *engine.Engine
 	stopping  chan struct{} // closed when the API server shuts down
+	forwarder *http.Client  // to other fleetds' https:// APIs; nil: api's default
 }
 
 // New returns a daemon for cfg.
@@ -111,7 +112,11 @@ func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, er
 		if e, err = startEmbedded(ctx, d.cfg); err != nil {
 			return nil, nil, err
 		}
-		endpoints = []string{"http://" + e.Clients[0].Addr().String()}
+		scheme := "http://"
+		if d.cfg.EtcdClient.CertFile != "" {
+			scheme = "https://"
+		}
+		endpoints = []string{scheme + e.Clients[0].Addr().String()}
 		d.mu.Lock()
 		d.etcdURL = endpoints[0]
 		d.mu.Unlock()
@@ -126,6 +131,11 @@ func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, er
 
 // serve runs the agent, the engine and the API until ctx ends.
 func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machine) error {
+	fwd, err := apiForwarder(d.cfg.API)
+	if err != nil {
+		return err
+	}
+	d.forwarder = fwd
 	listeners, err := d.listenAll()
 	if err != nil {
 		return err
@@ -182,7 +192,7 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 func (d *Daemon) listenAll() ([]net.Listener, error) {
 	var out []net.Listener
 	for _, spec := range d.cfg.APIListen {
-		l, err := listen(spec)
+		l, err := listen(spec, d.cfg.API)
 		if err != nil {
 			for _, o := range out {
 				o.Close()
@@ -204,7 +214,7 @@ func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
 			d.opts.Logf("fleetd: %s %s: %v", r.Method, r.URL.Path, err)
 		},
-		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping, Health: reg.CheckSpace}))
+		MachineID: machineID, Inspector: d.opts.Inspector, Forwarder: d.forwarder, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux
 }
 
