@@ -6,7 +6,7 @@ BIN           := bin
 export GOTOOLCHAIN := local
 export GOFLAGS     := -buildvcs=false
 
-.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench clean
+.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench vagrant-certs soak clean
 
 all: build
 
@@ -92,6 +92,13 @@ lab-down:
 ## lab-bench: the lab's figures (100 units started, failover), for benchmarks/RESULTS.md
 lab-bench:
 	LAB_BENCH=1 $(GO) test -count=1 -v -run 'TestBench' -timeout 15m ./lab/e2e/
+
+## vagrant-certs: the Vagrant lab's CA and certificates, in .vagrant/fleet-tls
+## (kept if there; LAB_SUBNET as the Vagrantfile's)
+VAGRANT_SUBNET ?= $(or $(LAB_SUBNET),172.17.8)
+vagrant-certs:
+	$(GO) run ./lab/vagrant/vagrantcerts $(or $(FLEET_TLS_DIR),.vagrant/fleet-tls) \
+		core-01=$(VAGRANT_SUBNET).101 core-02=$(VAGRANT_SUBNET).102 core-03=$(VAGRANT_SUBNET).103
 
 ## lab-check: the Vagrant lab's checks alone (also part of make test)
 lab-check:
