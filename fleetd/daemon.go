@@ -209,7 +209,7 @@ func (d *Daemon) listenAll() ([]net.Listener, error) {
 
 func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", http.HandlerFunc(d.metrics))
+	mux.Handle("/metrics", withRuntimeMetrics(d.metrics))
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
 		PageSize: d.cfg.TokenLimit, OnError: func(r *http.Request, err error) {
 			d.opts.Logf("fleetd: %s %s: %v", r.Method, r.URL.Path, err)
