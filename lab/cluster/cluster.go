@@ -76,6 +76,10 @@ type Config struct {
 	// and one for the host, and its members speak TLS to their peers and
 	// clients and require their certificates.
 	Insecure bool
+	// EtcdCompaction is the history the members keep
+	// (etcd_auto_compaction_retention); 0 leaves fleetd's default, 1h.
+	// The soak sets it short, to see the database level off.
+	EtcdCompaction time.Duration
 	// Progress, if set, is told what happens while machines boot.
 	Progress func(format string, args ...any)
 }

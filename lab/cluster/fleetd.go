@@ -35,6 +35,9 @@ func (m *Machine) fleetdEnv() [][2]string {
 		{"FLEET_VERBOSITY", strconv.Itoa(cfg.Verbosity)},
 	}
 	env = append(env, m.tlsEnv()...)
+	if cfg.EtcdCompaction > 0 && m.Member {
+		env = append(env, [2]string{"FLEET_ETCD_AUTO_COMPACTION_RETENTION", cfg.EtcdCompaction.String()})
+	}
 	if !m.Member {
 		return append(env, [2]string{"FLEET_ETCD_SERVERS", strings.Join(m.c.memberURLs(2379), ",")})
 	}
