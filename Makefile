@@ -93,6 +93,14 @@ lab-down:
 lab-bench:
 	LAB_BENCH=1 $(GO) test -count=1 -v -run 'TestBench' -timeout 15m ./lab/e2e/
 
+## soak: a bounded churn on a lab of its own (submit, start, stop, destroy of
+## distinct bodies; machines killed and booted again), etcd's database size,
+## its key count, fleetd's RSS and goroutines sampled at the start, middle and
+## end; fails when they keep growing (SOAK_DURATION, default 5m; root, Linux)
+SOAK_DURATION ?= 5m
+soak: build
+	SOAK=1 SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -v -run 'TestSoak$$' -timeout 0 ./lab/soak/
+
 ## vagrant-certs: the Vagrant lab's CA and certificates, in .vagrant/fleet-tls
 ## (kept if there; LAB_SUBNET as the Vagrantfile's)
 VAGRANT_SUBNET ?= $(or $(LAB_SUBNET),172.17.8)
