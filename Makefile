@@ -6,7 +6,7 @@ BIN           := bin
 export GOTOOLCHAIN := local
 export GOFLAGS     := -buildvcs=false
 
-.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench clean
+.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench vagrant-certs soak clean
 
 all: build
 
@@ -92,6 +92,21 @@ lab-down:
 ## lab-bench: the lab's figures (100 units started, failover), for benchmarks/RESULTS.md
 lab-bench:
 	LAB_BENCH=1 $(GO) test -count=1 -v -run 'TestBench' -timeout 15m ./lab/e2e/
+
+## soak: a bounded churn on a lab of its own (submit, start, stop, destroy of
+## distinct bodies; machines killed and booted again), etcd's database size,
+## its key count, fleetd's RSS and goroutines sampled at the start, middle and
+## end; fails when they keep growing (SOAK_DURATION, default 5m; root, Linux)
+SOAK_DURATION ?= 5m
+soak: build
+	SOAK=1 SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -v -run 'TestSoak$$' -timeout 0 ./lab/soak/
+
+## vagrant-certs: the Vagrant lab's CA and certificates, in .vagrant/fleet-tls
+## (kept if there; LAB_SUBNET as the Vagrantfile's)
+VAGRANT_SUBNET ?= $(or $(LAB_SUBNET),172.17.8)
+vagrant-certs:
+	$(GO) run ./lab/vagrant/vagrantcerts $(or $(FLEET_TLS_DIR),.vagrant/fleet-tls) \
+		core-01=$(VAGRANT_SUBNET).101 core-02=$(VAGRANT_SUBNET).102 core-03=$(VAGRANT_SUBNET).103
 
 ## lab-check: the Vagrant lab's checks alone (also part of make test)
 lab-check:

@@ -75,7 +75,21 @@ func (e *ReachError) Error() string {
 	case errors.As(e.Err, &ne) && ne.Timeout(), errors.Is(e.Err, context.DeadlineExceeded):
 		cause = "no answer within the request timeout (--request-timeout)"
 	}
-	return fmt.Sprintf("cannot reach %s at %s: %s", e.What, e.Endpoint, cause)
+	return fmt.Sprintf("cannot reach %s at %s: %s%s", e.What, e.Endpoint, cause, tlsFlagHint(cause))
+}
+
+// tlsFlagHint names the flag that answers a refused TLS handshake,
+// unless the cause names it already.
+func tlsFlagHint(cause string) string {
+	switch {
+	case strings.Contains(cause, "--"):
+		return ""
+	case strings.Contains(cause, "certificate required"):
+		return " (the server requires a client certificate: --cert-file and --key-file)"
+	case strings.Contains(cause, "certificate signed by unknown authority"):
+		return " (give the server's CA with --ca-file)"
+	}
+	return ""
 }
 
 // Unwrap returns the cause.

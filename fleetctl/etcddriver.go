@@ -41,6 +41,9 @@ func dialEtcd(ctx context.Context, g *globals, debug io.Writer, through dialFunc
 	reg := registry.New(cli, g.etcdKeyPrefix)
 	if err := pingEtcd(ctx, cli, reg.Prefix(), g); err != nil {
 		cli.Close()
+		if why := tlsTrouble(ctx, g.endpoint, tlsCfg, through); why != nil {
+			return nil, &ReachError{Endpoint: endpointName(g), What: "etcd", Err: why}
+		}
 		return nil, err
 	}
 	var rt http.RoundTripper = handlerTransport{h: api.NewServer(reg, api.Options{})}

@@ -50,7 +50,29 @@ type Config struct {
 	// EtcdQuotaBackendBytes is the embedded etcd's backend quota
 	// (etcd_quota_backend_bytes); 0 takes etcd's default, 2 GiB.
 	EtcdQuotaBackendBytes int64
+
+	// EtcdPeer and EtcdClient secure the embedded etcd's two listeners
+	// (etcd_peer_certfile, etcd_peer_keyfile, etcd_peer_cafile and
+	// etcd_client_*): the member's own certificate and the CA that
+	// signs the certificates it accepts. fleetd's own connection to its
+	// member uses etcd_certfile, etcd_keyfile and etcd_cafile.
+	EtcdPeer, EtcdClient TLSFiles
+	// EtcdInsecure lets the embedded etcd listen beyond loopback
+	// without TLS and client certificates (etcd_insecure).
+	EtcdInsecure bool
+	// API secures the https:// listeners of api_listen (api_certfile,
+	// api_keyfile, and api_cafile: when set, clients must present a
+	// certificate it signed).
+	API TLSFiles
 }
+
+// TLSFiles are the PEM files of one TLS listener: its certificate and
+// key, and the CA whose certificates it requires of its clients ("":
+// none required).
+type TLSFiles struct{ CertFile, KeyFile, CAFile string }
+
+// Enabled reports whether any file is given.
+func (f TLSFiles) Enabled() bool { return f.CertFile != "" || f.KeyFile != "" || f.CAFile != "" }
 
 // DefaultAutoCompactionRetention is the history the embedded etcd keeps
 // by default. etcd's own default keeps it all, so the database only

@@ -52,6 +52,7 @@ type Daemon struct {
 	engine    *engine.Engine
 	stopping  chan struct{} // closed when the API server shuts down
 	metrics   *metrics
+	forwarder *http.Client // to other fleetds' https:// APIs; nil: api's default
 }
 
 // New returns a daemon for cfg.
@@ -128,7 +129,11 @@ func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, er
 		if e, err = startEmbedded(ctx, d.cfg, d.opts.Logger); err != nil {
 			return nil, nil, err
 		}
-		endpoints = []string{"http://" + e.Clients[0].Addr().String()}
+		scheme := "http://"
+		if d.cfg.EtcdClient.CertFile != "" {
+			scheme = "https://"
+		}
+		endpoints = []string{scheme + e.Clients[0].Addr().String()}
 		d.mu.Lock()
 		d.etcdURL = endpoints[0]
 		d.mu.Unlock()
@@ -143,6 +148,11 @@ func (d *Daemon) connect(ctx context.Context) (*clientv3.Client, *embed.Etcd, er
 
 // serve runs the agent, the engine and the API until ctx ends.
 func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machine) error {
+	fwd, err := apiForwarder(d.cfg.API)
+	if err != nil {
+		return err
+	}
+	d.forwarder = fwd
 	listeners, err := d.listenAll()
 	if err != nil {
 		return err
@@ -199,7 +209,7 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 func (d *Daemon) listenAll() ([]net.Listener, error) {
 	var out []net.Listener
 	for _, spec := range d.cfg.APIListen {
-		l, err := listen(spec)
+		l, err := listen(spec, d.cfg.API)
 		if err != nil {
 			for _, o := range out {
 				o.Close()
@@ -220,7 +230,7 @@ func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
 		PageSize: d.cfg.TokenLimit, OnError: d.requestFailed,
 		Observe:   d.metrics.Request,
-		MachineID: machineID, Inspector: d.opts.Inspector, Stopping: d.stopping, Health: reg.CheckSpace}))
+		MachineID: machineID, Inspector: d.opts.Inspector, Forwarder: d.forwarder, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux
 }
 

@@ -27,6 +27,15 @@ func startEmbedded(ctx context.Context, c Config, log *slog.Logger) (*embed.Etcd
 	if err != nil {
 		return nil, fmt.Errorf("%w: etcd_client_url %q: %w", ErrConfig, c.EtcdClientURL, err)
 	}
+	if cfg.PeerTLSInfo, err = listenerTLS("peer", peer, c.EtcdPeer, c.EtcdInsecure); err != nil {
+		return nil, err
+	}
+	if cfg.ClientTLSInfo, err = listenerTLS("client", client, c.EtcdClient, c.EtcdInsecure); err != nil {
+		return nil, err
+	}
+	if err := ownClientTLS(c); err != nil {
+		return nil, err
+	}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
 	cfg.InitialCluster = c.EtcdInitialCluster
@@ -52,12 +61,30 @@ func startEmbedded(ctx context.Context, c Config, log *slog.Logger) (*embed.Etcd
 	}
 }
 
+// ownClientTLS checks that fleetd can reach its own member: it trusts
+// the member's certificate (etcd_cafile) and presents one when the
+// member requires it (etcd_certfile, etcd_keyfile).
+func ownClientTLS(c Config) error {
+	switch {
+	case c.EtcdClient.CertFile != "" && c.EtcdCAFile == "":
+		return fmt.Errorf("%w: the embedded etcd serves clients over TLS (etcd_client_certfile) but etcd_cafile, "+
+			"the CA fleetd checks its certificate with, is not set", ErrConfig)
+	case c.EtcdClient.CAFile != "" && c.EtcdCertFile == "":
+		return fmt.Errorf("%w: the embedded etcd requires client certificates (etcd_client_cafile) but etcd_certfile "+
+			"and etcd_keyfile, fleetd's own, are not set", ErrConfig)
+	}
+	return nil
+}
+
 // dialEtcd returns a client of endpoints, with TLS when files are given,
 // that logs its errors through log. It does not wait for the cluster:
 // requests fail until it answers.
 func dialEtcd(c Config, endpoints []string, log *slog.Logger) (*clientv3.Client, error) {
 	var tlsCfg *tls.Config
 	if c.EtcdCertFile != "" || c.EtcdKeyFile != "" || c.EtcdCAFile != "" {
+		if err := (TLSFiles{CertFile: c.EtcdCertFile, KeyFile: c.EtcdKeyFile}).check("etcd_"); err != nil {
+			return nil, err
+		}
 		info := transport.TLSInfo{CertFile: c.EtcdCertFile, KeyFile: c.EtcdKeyFile, TrustedCAFile: c.EtcdCAFile}
 		var err error
 		if tlsCfg, err = info.ClientConfig(); err != nil {

@@ -1,6 +1,7 @@
 package fleetd
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,8 +13,10 @@ import (
 )
 
 // listen opens one API listener: unix://PATH (mode 0660, a stale socket
-// replaced) or http://HOST:PORT (loopback when HOST is empty).
-func listen(spec string) (net.Listener, error) {
+// replaced), http://HOST:PORT (loopback when HOST is empty), or
+// https://HOST:PORT with the certificate of files (and the client
+// certificates it requires, when it names a CA).
+func listen(spec string, files TLSFiles) (net.Listener, error) {
 	u, err := url.Parse(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%w: api_listen %q: %w", ErrConfig, spec, err)
@@ -21,7 +24,13 @@ func listen(spec string) (net.Listener, error) {
 	switch u.Scheme {
 	case "unix":
 		return listenUnix(u.Path)
-	case "http":
+	case "http", "https":
+		var cfg *tls.Config
+		if u.Scheme == "https" {
+			if cfg, err = serverTLS(files); err != nil {
+				return nil, err
+			}
+		}
 		host := u.Hostname()
 		if host == "" {
 			host = "127.0.0.1"
@@ -30,9 +39,12 @@ func listen(spec string) (net.Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fleetd: listen on %s: %w", spec, err)
 		}
+		if cfg != nil {
+			return httpsListener{tls.NewListener(l, cfg)}, nil
+		}
 		return l, nil
 	}
-	return nil, fmt.Errorf("%w: api_listen %q: want unix://PATH or http://HOST:PORT", ErrConfig, spec)
+	return nil, fmt.Errorf("%w: api_listen %q: want unix://PATH, http://HOST:PORT or https://HOST:PORT", ErrConfig, spec)
 }
 
 func listenUnix(path string) (net.Listener, error) {
@@ -60,16 +72,32 @@ func listenUnix(path string) (net.Listener, error) {
 	return l, nil
 }
 
+// httpsListener marks a listener that speaks TLS.
+type httpsListener struct{ net.Listener }
+
+// scheme is how a client speaks to listener l: unix, http or https.
+func scheme(l net.Listener) string {
+	switch {
+	case l.Addr().Network() == "unix":
+		return "unix"
+	case isHTTPS(l):
+		return "https"
+	}
+	return "http"
+}
+
+func isHTTPS(l net.Listener) bool {
+	_, ok := l.(httpsListener)
+	return ok
+}
+
 // endpoint is how a client reaches listener l.
 func endpoint(l net.Listener) string {
-	if l.Addr().Network() == "unix" {
-		return "unix://" + l.Addr().String()
-	}
-	return "http://" + l.Addr().String()
+	return scheme(l) + "://" + l.Addr().String()
 }
 
 // advertisedURL is the API URL this machine publishes for other fleetds
-// (unless api_url says): that of its first http:// listener not bound to
+// (unless api_url says): that of its first http(s):// listener not bound to
 // loopback, else of its first loopback one; on publicIP when it listens
 // on every address. "" when it listens on unix sockets only: other
 // fleetds cannot forward to it then.
@@ -87,7 +115,7 @@ func advertisedURL(listeners []net.Listener, publicIP string) string {
 				host = "127.0.0.1"
 			}
 		}
-		u := "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+		u := scheme(l) + "://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
 		if !a.IP.IsLoopback() {
 			return u
 		}

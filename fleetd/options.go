@@ -40,7 +40,7 @@ var options = []option{
 	intOpt("token_limit", "page size of the API", func(c *Config) *int { return &c.TokenLimit }),
 	intOpt("verbosity", "log verbosity: 0 info, 1 debug, 2 also etcd's info", func(c *Config) *int { return &c.Verbosity }),
 	{"log_format", "log format: text or json", "format", setLogFormat, func(c *Config) string { return c.LogFormat }},
-	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT", "urls",
+	{"api_listen", "API listeners: unix://PATH,http://HOST:PORT,https://HOST:PORT", "urls",
 		func(c *Config, v string) error { c.APIListen = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.APIListen, ",") }},
 	{"api_url", "URL other fleetds reach this API at, to forward status and journal calls (none: from the http:// api_listen)", "url",
@@ -57,6 +57,16 @@ var options = []option{
 		setRetention, func(c *Config) string { return showDuration(c.EtcdAutoCompactionRetention) }},
 	{"etcd_quota_backend_bytes", "backend quota of the embedded etcd (bytes, or with KiB, MiB, GiB; 0: etcd's 2 GiB)", "size",
 		setBytes, func(c *Config) string { return strconv.FormatInt(c.EtcdQuotaBackendBytes, 10) }},
+	strOpt("etcd_peer_certfile", "TLS certificate the embedded etcd serves its peers with, and presents to them (both server and client use)", func(c *Config) *string { return &c.EtcdPeer.CertFile }),
+	strOpt("etcd_peer_keyfile", "TLS key of etcd_peer_certfile", func(c *Config) *string { return &c.EtcdPeer.KeyFile }),
+	strOpt("etcd_peer_cafile", "CA that signs the certificates of the embedded etcd's peers (they must present one)", func(c *Config) *string { return &c.EtcdPeer.CAFile }),
+	strOpt("etcd_client_certfile", "TLS certificate the embedded etcd serves its clients with", func(c *Config) *string { return &c.EtcdClient.CertFile }),
+	strOpt("etcd_client_keyfile", "TLS key of etcd_client_certfile", func(c *Config) *string { return &c.EtcdClient.KeyFile }),
+	strOpt("etcd_client_cafile", "CA that signs the certificates of the embedded etcd's clients (they must present one)", func(c *Config) *string { return &c.EtcdClient.CAFile }),
+	boolOpt("etcd_insecure", "let the embedded etcd listen beyond loopback without TLS and client certificates: anyone who reaches it can run units as root", func(c *Config) *bool { return &c.EtcdInsecure }),
+	strOpt("api_certfile", "TLS certificate of the https:// API listeners", func(c *Config) *string { return &c.API.CertFile }),
+	strOpt("api_keyfile", "TLS key of api_certfile", func(c *Config) *string { return &c.API.KeyFile }),
+	strOpt("api_cafile", "CA that signs the certificates https:// API clients must present (none: none required)", func(c *Config) *string { return &c.API.CAFile }),
 }
 
 func findOption(key string) (option, bool) {

@@ -135,6 +135,7 @@ func TestAdvertisedURL(t *testing.T) {
 		{[]net.Listener{tcp("0.0.0.0", 49153)}, "10.0.0.1", "http://10.0.0.1:49153"},
 		{[]net.Listener{tcp("::", 49153)}, "fd00::1", "http://[fd00::1]:49153"},
 		{[]net.Listener{tcp("0.0.0.0", 49153)}, "", "http://127.0.0.1:49153"},
+		{[]net.Listener{unix, httpsListener{tcp("10.0.0.2", 8443)}}, "10.0.0.1", "https://10.0.0.2:8443"},
 	} {
 		if got := advertisedURL(tt.ls, tt.ip); got != tt.want {
 			t.Errorf("advertisedURL(%v, %q) = %q, want %q", tt.ls, tt.ip, got, tt.want)

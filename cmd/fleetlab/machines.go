@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -101,6 +102,10 @@ func runEnv(e *env, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "export FLEETCTL_ENDPOINT=%s\n", endpoint(st))
+	if st.TLS.CertFile != "" {
+		fmt.Fprintf(e.stdout, "# etcd requires a certificate: fleetctl --driver=etcd --endpoint=%s --ca-file=%s --cert-file=%s --key-file=%s\n",
+			strings.Join(st.Etcd, ","), st.TLS.CAFile, st.TLS.CertFile, st.TLS.KeyFile)
+	}
 	return nil
 }
 

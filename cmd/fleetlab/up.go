@@ -35,6 +35,7 @@ type upOptions struct {
 	reconcile time.Duration
 	leaderTTL time.Duration
 	verbosity int
+	insecure  bool
 }
 
 func upFlags(e *env, fs *flag.FlagSet) {
@@ -51,6 +52,7 @@ func upFlags(e *env, fs *flag.FlagSet) {
 	fs.DurationVar(&o.reconcile, "reconcile", cluster.DefaultReconcile, "fleetd's engine_reconcile_interval (fleet's default is 2s)")
 	fs.DurationVar(&o.leaderTTL, "leader-ttl", cluster.DefaultLeaderTTL, "fleetd's engine_leader_ttl")
 	fs.IntVar(&o.verbosity, "verbosity", 0, "fleetd's verbosity")
+	fs.BoolVar(&o.insecure, "insecure", false, "run etcd over plain HTTP with no certificates (anyone on the bridge can write to it)")
 }
 
 // config is the cluster configuration the flags ask for.
@@ -70,7 +72,7 @@ func (e *env) config() (cluster.Config, error) {
 	return cluster.Config{
 		Name: e.name, Machines: e.up.machines, Subnet: e.up.subnet, Fleetd: fleetd, Dir: e.dir,
 		APIPort: e.up.apiPort, AgentTTL: e.up.agentTTL, Reconcile: e.up.reconcile,
-		LeaderTTL: e.up.leaderTTL, Verbosity: e.up.verbosity,
+		LeaderTTL: e.up.leaderTTL, Verbosity: e.up.verbosity, Insecure: e.up.insecure,
 	}, nil
 }
 
@@ -80,7 +82,8 @@ func (e *env) args() []string {
 	return []string{"-name", e.name, "-dir", e.dir, "-machines", strconv.Itoa(o.machines),
 		"-subnet", o.subnet, "-fleetd", o.fleetd, "-api-port", strconv.Itoa(o.apiPort),
 		"-agent-ttl", o.agentTTL.String(), "-reconcile", o.reconcile.String(),
-		"-leader-ttl", o.leaderTTL.String(), "-verbosity", strconv.Itoa(o.verbosity)}
+		"-leader-ttl", o.leaderTTL.String(), "-verbosity", strconv.Itoa(o.verbosity),
+		"-insecure=" + strconv.FormatBool(o.insecure)}
 }
 
 func runUp(e *env, _ *flag.FlagSet, args []string) error {

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/pki"
 	"github.com/fleetsim/fleet/lab/nsboot"
 )
 
@@ -69,6 +70,16 @@ type Config struct {
 	AgentTTL, Reconcile, LeaderTTL time.Duration
 	// Verbosity is fleetd's verbosity: 1 logs debug, 2 also etcd's info.
 	Verbosity int
+	// Insecure runs etcd over plain HTTP with no certificates
+	// (etcd_insecure): anyone who reaches the bridge can then write to
+	// it. By default the lab makes a CA, a certificate for each machine
+	// and one for the host, and its members speak TLS to their peers and
+	// clients and require their certificates.
+	Insecure bool
+	// EtcdCompaction is the history the members keep
+	// (etcd_auto_compaction_retention); 0 leaves fleetd's default, 1h.
+	// The soak sets it short, to see the database level off.
+	EtcdCompaction time.Duration
 	// Progress, if set, is told what happens while machines boot.
 	Progress func(format string, args ...any)
 }
@@ -133,6 +144,8 @@ type Cluster struct {
 	mu       sync.Mutex
 	machines []*Machine
 	closed   bool
+	ca       *pki.CA  // nil when Insecure
+	tls      TLSFiles // the host's files; empty when Insecure
 }
 
 // Start checks the host, then boots cfg.Machines machines in parallel
@@ -180,6 +193,11 @@ func (c *Cluster) prepare() error {
 	}
 	if err := os.MkdirAll(filepath.Join(c.cfg.Dir, "disks"), 0o700); err != nil {
 		return fmt.Errorf("cluster: state directory: %w", err)
+	}
+	if !c.cfg.Insecure {
+		if err := c.makeCA(); err != nil {
+			return errors.Join(err, c.teardownHost())
+		}
 	}
 	if err := addBridge(c.bridge, c.cfg.Subnet+".1/24"); err != nil {
 		return errors.Join(err, c.teardownHost())

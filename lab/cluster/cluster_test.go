@@ -81,6 +81,59 @@ func TestMachineIdentityAndFleetdUnit(t *testing.T) {
 	}
 }
 
+func TestTLSByDefault(t *testing.T) {
+	dir := t.TempDir()
+	c := &Cluster{cfg: Config{Name: "fleetlab", Machines: 4, Subnet: "10.77.0", APIPort: 8080, Fleetd: "/opt/bin/fleetd",
+		Dir: dir, AgentTTL: 5 * time.Second, Reconcile: time.Second, LeaderTTL: 5 * time.Second}}
+	if err := c.makeCA(); err != nil {
+		t.Fatal(err)
+	}
+	m1, m4 := c.newMachine(1), c.newMachine(4)
+	for _, m := range []*Machine{m1, m4} {
+		if err := m.ensureCert(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := m1.certFiles()
+	unit := m1.fleetdUnit()
+	for _, want := range []string{
+		`Environment="FLEET_ETCD_INITIAL_CLUSTER=core-01=https://10.77.0.11:2380,core-02=https://10.77.0.12:2380,core-03=https://10.77.0.13:2380"`,
+		`Environment="FLEET_ETCD_PEER_URL=https://10.77.0.11:2380"`, `Environment="FLEET_ETCD_CLIENT_URL=https://10.77.0.11:2379"`,
+		`Environment="FLEET_ETCD_PEER_CAFILE=` + f.CA + `"`, `Environment="FLEET_ETCD_CLIENT_CAFILE=` + f.CA + `"`,
+		`Environment="FLEET_ETCD_PEER_CERTFILE=` + f.Cert + `"`, `Environment="FLEET_ETCD_CLIENT_KEYFILE=` + f.Key + `"`,
+		`Environment="FLEET_ETCD_CERTFILE=` + f.Cert + `"`, `Environment="FLEET_ETCD_CAFILE=` + f.CA + `"`,
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("fleetd.service of a member lacks %s:\n%s", want, unit)
+		}
+	}
+	if strings.Contains(unit, "FLEET_ETCD_INSECURE") {
+		t.Errorf("a lab with TLS runs etcd insecure:\n%s", unit)
+	}
+	if unit := m4.fleetdUnit(); !strings.Contains(unit, `FLEET_ETCD_SERVERS=https://10.77.0.11:2379,https://10.77.0.12:2379,https://10.77.0.13:2379"`) ||
+		!strings.Contains(unit, `FLEET_ETCD_CERTFILE=`+m4.certFiles().Cert) || strings.Contains(unit, "FLEET_ETCD_PEER_CERTFILE") {
+		t.Errorf("fleetd.service of a client:\n%s", unit)
+	}
+	for _, name := range []string{f.CA, f.Cert, f.Key, c.TLS().CAFile, c.TLS().CertFile, c.TLS().KeyFile} {
+		if _, err := os.Stat(name); err != nil {
+			t.Error(err)
+		}
+	}
+	// A machine booting again keeps the certificate on its disk.
+	before, _ := os.ReadFile(f.Cert)
+	if err := m1.ensureCert(); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(f.Cert); string(after) != string(before) {
+		t.Error("a second boot issued a new certificate")
+	}
+	// Without a CA (Insecure), fleetd is told to accept plain HTTP.
+	c.ca = nil
+	if unit := m1.fleetdUnit(); !strings.Contains(unit, `FLEET_ETCD_INSECURE=true`) || !strings.Contains(unit, "FLEET_ETCD_PEER_URL=http://") {
+		t.Errorf("an insecure lab:\n%s", unit)
+	}
+}
+
 func TestProcess(t *testing.T) {
 	self := ProcessOf(os.Getpid())
 	if !self.Alive() || self.Start == 0 {

@@ -34,6 +34,10 @@ func (m *Machine) fleetdEnv() [][2]string {
 		{"FLEET_API_LISTEN", "unix:///var/run/fleet.sock," + m.Endpoint()},
 		{"FLEET_VERBOSITY", strconv.Itoa(cfg.Verbosity)},
 	}
+	env = append(env, m.tlsEnv()...)
+	if cfg.EtcdCompaction > 0 && m.Member {
+		env = append(env, [2]string{"FLEET_ETCD_AUTO_COMPACTION_RETENTION", cfg.EtcdCompaction.String()})
+	}
 	if !m.Member {
 		return append(env, [2]string{"FLEET_ETCD_SERVERS", strings.Join(m.c.memberURLs(2379), ",")})
 	}
@@ -44,17 +48,20 @@ func (m *Machine) fleetdEnv() [][2]string {
 	return append(env,
 		[2]string{"FLEET_ETCD_NAME", m.Hostname},
 		[2]string{"FLEET_ETCD_INITIAL_CLUSTER", strings.Join(initial, ",")},
-		[2]string{"FLEET_ETCD_PEER_URL", "http://" + m.IP + ":2380"},
-		[2]string{"FLEET_ETCD_CLIENT_URL", "http://" + m.IP + ":2379"},
+		[2]string{"FLEET_ETCD_PEER_URL", m.c.etcdScheme() + "://" + m.IP + ":2380"},
+		[2]string{"FLEET_ETCD_CLIENT_URL", m.c.etcdScheme() + "://" + m.IP + ":2379"},
 		[2]string{"FLEET_ETCD_DATA_DIR", m.Disk() + "/etcd"},
 	)
 }
+
+// EtcdEndpoints are the client URLs of the cluster's etcd members.
+func (c *Cluster) EtcdEndpoints() []string { return c.memberURLs(2379) }
 
 // memberURLs are the etcd members' URLs on port.
 func (c *Cluster) memberURLs(port int) []string {
 	var out []string
 	for i := 1; i <= min(Members, c.cfg.Machines); i++ {
-		out = append(out, "http://"+c.cfg.Subnet+"."+strconv.Itoa(10+i)+":"+strconv.Itoa(port))
+		out = append(out, c.etcdScheme()+"://"+c.cfg.Subnet+"."+strconv.Itoa(10+i)+":"+strconv.Itoa(port))
 	}
 	return out
 }

@@ -160,6 +160,9 @@ func (m *Machine) Boot(ctx context.Context) error {
 	if err := os.MkdirAll(m.Disk(), 0o700); err != nil {
 		return fmt.Errorf("cluster: %s: disk: %w", m.Hostname, err)
 	}
+	if err := m.ensureCert(); err != nil {
+		return err
+	}
 	peer := m.Veth() + "p"
 	if err := addVeth(m.Veth(), peer, m.mac(), m.c.bridge); err != nil {
 		return fmt.Errorf("cluster: %s: %w", m.Hostname, err)

@@ -35,6 +35,10 @@ type State struct {
 	AgentTTL  string         `json:"agentTTL"`
 	Reconcile string         `json:"reconcile"`
 	Machines  []MachineState `json:"machines"`
+	// Etcd is the members' client URLs; TLS the host's files to reach
+	// them (empty when the lab runs without TLS).
+	Etcd []string `json:"etcd"`
+	TLS  TLSFiles `json:"tls"`
 }
 
 // MachineState is one machine in the state file.
@@ -101,7 +105,7 @@ func (c *Cluster) saveState() error {
 	st := State{
 		Name: c.cfg.Name, Bridge: c.bridge, Subnet: c.cfg.Subnet + ".0/24", Dir: c.cfg.Dir,
 		Fleetd: c.cfg.Fleetd, Owner: ProcessOf(os.Getpid()), AgentTTL: c.cfg.AgentTTL.String(),
-		Reconcile: c.cfg.Reconcile.String(),
+		Reconcile: c.cfg.Reconcile.String(), Etcd: c.EtcdEndpoints(), TLS: c.tls,
 	}
 	for _, m := range c.Machines() {
 		ms := MachineState{Hostname: m.Hostname, IP: m.IP, ID: m.ID, Metadata: m.MetadataString(),
@@ -188,7 +192,7 @@ func removeHost(name, dir string) (int, error) {
 			removed++
 		}
 	}
-	for _, p := range []string{"disks", StateFile, StateFile + ".tmp", LogFile} {
+	for _, p := range []string{"disks", TLSDir, StateFile, StateFile + ".tmp", LogFile} {
 		path := filepath.Join(dir, p)
 		if _, err := os.Lstat(path); err != nil {
 			continue

@@ -1,7 +1,8 @@
 // Package vagrant holds the Vagrant lab's provisioning files, used by
 // the Vagrantfile at the top of the repository: provision.sh installs
 // fleetd, fleetctl, /etc/fleet/fleet.conf and fleetd.service on a
-// Flatcar machine. Its tests check the Vagrantfile (ruby -c, vagrant
+// Flatcar machine, with the certificates WriteCerts made on the host
+// (make vagrant-certs, through ./vagrantcerts). Its tests check the Vagrantfile (ruby -c, vagrant
 // validate --ignore-provider), the script (bash -n, and the fleet.conf it
 // writes, read back by fleetd's own configuration reader) and the unit
 // (systemd-analyze verify); a missing tool skips its check, except in CI

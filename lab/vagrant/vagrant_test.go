@@ -1,6 +1,8 @@
 package vagrant
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,22 +69,75 @@ func TestProvisionScript(t *testing.T) {
 	if out, err := exec.Command(bash, "-n", "provision.sh").CombinedOutput(); err != nil {
 		t.Fatalf("bash -n provision.sh: %v\n%s", err, out)
 	}
-	conf := filepath.Join(t.TempDir(), "fleet.conf")
-	const cluster = "core-01=http://172.17.8.101:2380,core-02=http://172.17.8.102:2380,core-03=http://172.17.8.103:2380"
-	cmd := exec.Command(bash, "provision.sh", "core-01", "172.17.8.101", cluster, "role=web,region=eu,disk=ssd", "8080", "30s")
-	cmd.Env = append(os.Environ(), "PROVISION_CONF_ONLY="+conf)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("provision.sh with PROVISION_CONF_ONLY: %v\n%s", err, out)
+	for _, tc := range []struct {
+		security, scheme, cluster string
+	}{
+		{"tls", "https", "core-01=https://172.17.8.101:2380,core-02=https://172.17.8.102:2380,core-03=https://172.17.8.103:2380"},
+		{"insecure", "http", "core-01=http://172.17.8.101:2380,core-02=http://172.17.8.102:2380,core-03=http://172.17.8.103:2380"},
+	} {
+		conf := filepath.Join(t.TempDir(), "fleet.conf")
+		cmd := exec.Command(bash, "provision.sh", "core-01", "172.17.8.101", tc.cluster, "role=web,region=eu,disk=ssd", "8080", "30s", tc.security)
+		cmd.Env = append(os.Environ(), "PROVISION_CONF_ONLY="+conf)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("provision.sh %s with PROVISION_CONF_ONLY: %v\n%s", tc.security, err, out)
+		}
+		cfg, _, err := fleetd.Load([]string{"--config", conf}, nil, os.ReadFile)
+		if err != nil {
+			t.Fatalf("fleetd cannot read the fleet.conf provision.sh writes: %v", err)
+		}
+		if cfg.PublicIP != "172.17.8.101" || cfg.EtcdName != "core-01" || cfg.EtcdInitialCluster != tc.cluster ||
+			cfg.EtcdPeerURL != tc.scheme+"://172.17.8.101:2380" || cfg.EtcdClientURL != tc.scheme+"://172.17.8.101:2379" ||
+			cfg.AgentTTL != 30*time.Second ||
+			cfg.Metadata["role"] != "web" || cfg.Metadata["region"] != "eu" || cfg.Metadata["disk"] != "ssd" ||
+			strings.Join(cfg.APIListen, ",") != "unix:///var/run/fleet.sock,"+tc.scheme+"://172.17.8.101:8080" {
+			t.Errorf("%s: fleet.conf read back: %+v", tc.security, cfg)
+		}
+		files := fleetd.TLSFiles{CAFile: "/etc/fleet/tls/ca.pem", CertFile: "/etc/fleet/tls/core-01.pem", KeyFile: "/etc/fleet/tls/core-01-key.pem"}
+		secure := cfg.EtcdPeer == files && cfg.EtcdClient == files && cfg.API == files && !cfg.EtcdInsecure &&
+			cfg.EtcdCAFile == files.CAFile && cfg.EtcdCertFile == files.CertFile && cfg.EtcdKeyFile == files.KeyFile
+		if secure != (tc.security == "tls") || cfg.EtcdInsecure != (tc.security == "insecure") {
+			t.Errorf("%s: TLS settings read back: peer %+v client %+v api %+v insecure %v", tc.security, cfg.EtcdPeer, cfg.EtcdClient, cfg.API, cfg.EtcdInsecure)
+		}
 	}
-	cfg, _, err := fleetd.Load([]string{"--config", conf}, nil, os.ReadFile)
-	if err != nil {
-		t.Fatalf("fleetd cannot read the fleet.conf provision.sh writes: %v", err)
+	out, err := exec.Command(bash, "provision.sh", "core-01", "172.17.8.101", "c", "m", "8080", "30s").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "tls|insecure") {
+		t.Errorf("provision.sh without its security argument: %v, %s", err, out)
 	}
-	if cfg.PublicIP != "172.17.8.101" || cfg.EtcdName != "core-01" || cfg.EtcdInitialCluster != cluster ||
-		cfg.EtcdPeerURL != "http://172.17.8.101:2380" || cfg.AgentTTL != 30*time.Second ||
-		cfg.Metadata["role"] != "web" || cfg.Metadata["region"] != "eu" || cfg.Metadata["disk"] != "ssd" ||
-		strings.Join(cfg.APIListen, ",") != "unix:///var/run/fleet.sock,http://172.17.8.101:8080" {
-		t.Errorf("fleet.conf read back: %+v", cfg)
+}
+
+func TestWriteCerts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fleet-tls")
+	made, err := WriteCerts(dir, []string{"core-01=172.17.8.101", "core-02=172.17.8.102"})
+	if err != nil || !made {
+		t.Fatalf("WriteCerts: %v, %v", made, err)
+	}
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	if err != nil || !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("ca.pem: %v", err)
+	}
+	for name, ip := range map[string]string{"core-01": "172.17.8.101", "core-02": "172.17.8.102"} {
+		pair, err := tls.LoadX509KeyPair(filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pair.Leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: ip}); err != nil {
+			t.Errorf("%s's certificate for %s: %v", name, ip, err)
+		}
+	}
+	if _, err := tls.LoadX509KeyPair(filepath.Join(dir, "fleetctl.pem"), filepath.Join(dir, "fleetctl-key.pem")); err != nil {
+		t.Errorf("the host's certificate: %v", err)
+	}
+	// Run again (vagrant-certs after vagrant up): kept, or the machines'
+	// certificates would no longer match the CA the others trust.
+	if made, err := WriteCerts(dir, []string{"core-01=172.17.8.101"}); err != nil || made {
+		t.Errorf("a second WriteCerts: %v, %v", made, err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "ca.pem")); string(again) != string(caPEM) {
+		t.Error("a second WriteCerts replaced the CA")
+	}
+	if _, err := WriteCerts(filepath.Join(t.TempDir(), "x"), []string{"core-01"}); err == nil || !strings.Contains(err.Error(), "want NAME=IP") {
+		t.Errorf("a machine without its IP: %v", err)
 	}
 }
 
