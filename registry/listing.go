@@ -41,16 +41,19 @@ type Listing struct {
 	// md sets the listing's watch apart on a gRPC stream of its own, so
 	// that its progress requests reach it alone (not the engine's watch).
 	md metadata.MD
-
-	loadMu sync.Mutex // one load at a time
+	// base bounds the load and the watch; Close cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	mu       sync.Mutex
 	d        *listingData // nil until loaded, and once dropped
+	loading  bool
+	loadErr  error // why the last load failed
 	used     time.Time
 	advanced chan struct{} // closed and replaced whenever d moves
 	stop     context.CancelFunc
 	closed   bool
-	wg       sync.WaitGroup
 }
 
 // NewListing returns a listing over r that drops its copy after idle
@@ -59,7 +62,8 @@ func (r *Etcd) NewListing(idle time.Duration) *Listing {
 	if idle <= 0 {
 		idle = DefaultListingIdle
 	}
-	return &Listing{r: r, idle: idle, advanced: make(chan struct{}),
+	base, cancel := context.WithCancel(context.Background())
+	return &Listing{r: r, idle: idle, advanced: make(chan struct{}), base: base, cancel: cancel,
 		md: metadata.Pairs("fleet-watch", "listing")}
 }
 
@@ -119,11 +123,8 @@ func StateKey(name, machine string) string { return stateKey(name, machine) }
 func (l *Listing) Close() {
 	l.mu.Lock()
 	l.closed = true
-	stop := l.stop
 	l.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
+	l.cancel()
 	l.wg.Wait()
 }
 
@@ -148,13 +149,29 @@ func (l *Listing) read(ctx context.Context, f func(*listingData)) error {
 			l.mu.Unlock()
 			return nil
 		}
-		l.mu.Unlock()
 		if d == nil {
-			if err := l.load(ctx); err != nil {
+			// The load goes on without the read that started it: a read
+			// that gives up (a client's timeout) leaves it to the next.
+			if !l.loading {
+				l.loading, l.loadErr = true, nil
+				l.wg.Add(1)
+				go l.load()
+			}
+			l.mu.Unlock()
+			select {
+			case <-advanced:
+			case <-ctx.Done():
+				return fmt.Errorf("registry: listing: waiting for the load: %w", ctx.Err())
+			}
+			l.mu.Lock()
+			d, err := l.d, l.loadErr
+			l.mu.Unlock()
+			if d == nil && err != nil {
 				return err
 			}
 			continue
 		}
+		l.mu.Unlock()
 		if !asked {
 			// Progress tells the watch the revision it has caught up
 			// with, also when the writes since touched nothing it covers.
@@ -185,54 +202,58 @@ func (r *Etcd) currentRev(ctx context.Context) (int64, error) {
 	return resp.Header.Revision, nil
 }
 
-// load reads the listing's range at one revision, in chunks, and starts
-// following it.
-func (l *Listing) load(ctx context.Context) error {
-	l.loadMu.Lock()
-	defer l.loadMu.Unlock()
-	l.mu.Lock()
-	done := l.d != nil || l.closed
-	l.mu.Unlock()
-	if done {
-		return nil
-	}
-	d := newListingData()
-	from, to := l.r.listingRange()
-	for key := from; ; {
-		opts := []clientv3.OpOption{clientv3.WithRange(to), clientv3.WithLimit(listingLoadChunk)}
-		if d.rev != 0 {
-			opts = append(opts, clientv3.WithRev(d.rev))
-		}
-		rctx, cancel := l.r.withTimeout(ctx)
-		resp, err := l.r.cli.Get(rctx, key, opts...)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("registry: listing: load: %w", err)
-		}
-		if d.rev == 0 {
-			d.rev = resp.Header.Revision
-		}
-		for _, kv := range resp.Kvs {
-			l.r.listingPut(d, kv)
-		}
-		if !resp.More || len(resp.Kvs) == 0 {
-			break
-		}
-		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-	}
-	fctx, stop := context.WithCancel(context.Background())
+// load reads the listing's records at one revision, in chunks, and
+// starts following them.
+func (l *Listing) load() {
+	defer l.wg.Done()
+	d, err := l.read0()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		stop()
-		return nil
+	l.loading = false
+	if err != nil || l.closed {
+		l.loadErr = err
+		l.signalLocked()
+		return
 	}
+	fctx, stop := context.WithCancel(l.base)
 	l.d, l.stop = d, stop
 	l.used = time.Now()
 	l.wg.Add(1)
 	go l.follow(fctx, d)
 	l.signalLocked()
-	return nil
+}
+
+// read0 reads the copy: jobs, then the schedule, states and bodies (not
+// machines and metadata, which lie between), at the revision of the
+// first read.
+func (l *Listing) read0() (*listingData, error) {
+	d := l.r.newListingData()
+	k := l.r.k
+	for _, rg := range [][2]string{{k.jobs(), k.machines()}, {k.scheduleAll(), k.refsAll()}} {
+		for key := rg[0]; ; {
+			opts := []clientv3.OpOption{clientv3.WithRange(rg[1]), clientv3.WithLimit(listingLoadChunk)}
+			if d.rev != 0 {
+				opts = append(opts, clientv3.WithRev(d.rev))
+			}
+			ctx, cancel := l.r.withTimeout(l.base)
+			resp, err := l.r.cli.Get(ctx, key, opts...)
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("registry: listing: load: %w", err)
+			}
+			if d.rev == 0 {
+				d.rev = resp.Header.Revision
+			}
+			for _, kv := range resp.Kvs {
+				d.put(kv)
+			}
+			if !resp.More || len(resp.Kvs) == 0 {
+				break
+			}
+			key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		}
+	}
+	return d, nil
 }
 
 // signalLocked wakes the reads waiting for the copy to move.
@@ -279,9 +300,9 @@ func (l *Listing) apply(d *listingData, resp clientv3.WatchResponse) {
 	defer l.mu.Unlock()
 	for _, ev := range resp.Events {
 		if ev.Type == mvccpb.DELETE {
-			l.r.listingDelete(d, string(ev.Kv.Key))
+			d.delete(string(ev.Kv.Key))
 		} else {
-			l.r.listingPut(d, ev.Kv)
+			d.put(ev.Kv)
 		}
 		d.rev = max(d.rev, ev.Kv.ModRevision)
 	}

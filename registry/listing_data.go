@@ -34,159 +34,193 @@ type ListedState struct {
 	Port  uint16
 }
 
-// listingData is the copy itself: every map and order at revision rev.
-// It is only touched with the Listing's lock held.
+// listingData is the copy itself, at revision rev. It holds the records
+// as etcd gave them and decodes only those a page shows, so that loading
+// it costs no more than reading them, and a page costs its length. It is
+// only touched with the Listing's lock held.
 type listingData struct {
+	r         *Etcd
 	rev       int64
-	jobs      map[string]listedJob // by unit name, those that do not decode too
-	names     *sortedSet           // the keys of jobs
-	bodies    map[unit.Hash]listedBody
-	sched     map[string]Placement   // by schedule key
-	placed    map[string][]Placement // by unit, by machine
-	states    map[string]UnitState   // by stateKey
-	stateKeys *sortedSet             // the keys of states
+	jobs      map[string]*record // by unit name
+	names     *sortedSet         // the keys of jobs
+	bodies    map[string]*record // by hash, as written in the key
+	placed    map[string][]placed
+	states    map[string]*record // by stateKey
+	stateKeys *sortedSet         // the keys of states
 }
 
-type listedJob struct {
-	job Job
-	err error
+// record is a record as etcd gave it, and once a page has shown it, what
+// it decodes to (or why it does not).
+type record struct {
+	kv      *mvccpb.KeyValue
+	decoded bool
+	value   any
+	err     error
 }
 
-type listedBody struct {
-	file *unit.File
-	err  error
+// decode returns what rec decodes to with f, decoding it once; a record
+// that does not decode is logged once, as the registry's listings do.
+func (r *Etcd) decode(rec *record, f func(kv *mvccpb.KeyValue) (any, error)) (any, error) {
+	if !rec.decoded {
+		rec.value, rec.err = f(rec.kv)
+		rec.decoded = true
+		if rec.err != nil {
+			r.skip(rec.kv, rec.err)
+		}
+	}
+	return rec.value, rec.err
 }
 
-func newListingData() *listingData {
-	return &listingData{jobs: map[string]listedJob{}, names: newSortedSet(), bodies: map[unit.Hash]listedBody{},
-		sched: map[string]Placement{}, placed: map[string][]Placement{},
-		states: map[string]UnitState{}, stateKeys: newSortedSet()}
+// placed is a schedule record of a unit, by the machine in its key.
+type placed struct {
+	machine string
+	rec     *record
+}
+
+func (r *Etcd) newListingData() *listingData {
+	return &listingData{r: r, jobs: map[string]*record{}, names: newSortedSet(),
+		bodies: map[string]*record{}, placed: map[string][]placed{},
+		states: map[string]*record{}, stateKeys: newSortedSet()}
 }
 
 // stateKey orders states by unit, then machine: no name holds a NUL.
 func stateKey(name, machine string) string { return name + "\x00" + machine }
 
-// put applies one record of the listing's range.
-func (r *Etcd) listingPut(d *listingData, kv *mvccpb.KeyValue) {
+// put applies one record of the listing's range; records of other kinds
+// (machines, metadata) are passed over.
+func (d *listingData) put(kv *mvccpb.KeyValue) {
+	k := d.r.k
 	key := string(kv.Key)
 	switch {
-	case strings.HasPrefix(key, r.k.jobs()):
-		name := strings.TrimPrefix(key, r.k.jobs())
-		j, err := decodeJob(name, kv.Value)
-		if err != nil {
-			r.skip(kv, err)
-		}
+	case strings.HasPrefix(key, k.jobs()):
+		name := key[len(k.jobs()):]
 		if _, ok := d.jobs[name]; !ok {
 			d.names.add(name)
 		}
-		d.jobs[name] = listedJob{job: j, err: err}
-	case strings.HasPrefix(key, r.k.bodies()):
-		h, err := unit.ParseHash(strings.TrimPrefix(key, r.k.bodies()))
-		if err != nil {
-			r.skip(kv, err)
+		d.jobs[name] = &record{kv: kv}
+	case strings.HasPrefix(key, k.bodies()):
+		d.bodies[key[len(k.bodies()):]] = &record{kv: kv}
+	case strings.HasPrefix(key, k.scheduleAll()):
+		machine, name, ok := strings.Cut(key[len(k.scheduleAll()):], "/")
+		if !ok {
+			d.r.skip(kv, ErrCorrupt)
 			return
 		}
-		f, err := decodeBody(h, kv.Value)
-		if err != nil {
-			r.skip(kv, err)
-		}
-		d.bodies[h] = listedBody{file: f, err: err}
-	case strings.HasPrefix(key, r.k.scheduleAll()):
-		r.listingDelete(d, key)
-		p, err := r.decodePlacement(key, kv.Value)
-		if err != nil {
-			r.skip(kv, err)
+		d.placed[name] = insertPlaced(d.placed[name], placed{machine: machine, rec: &record{kv: kv}})
+	case strings.HasPrefix(key, k.states()):
+		name, machine, ok := strings.Cut(key[len(k.states()):], "/")
+		if !ok {
+			d.r.skip(kv, ErrCorrupt)
 			return
 		}
-		d.sched[key] = p
-		d.placed[p.Unit] = insertPlacement(d.placed[p.Unit], p)
-	case strings.HasPrefix(key, r.k.states()):
-		r.listingDelete(d, key)
-		s, err := decodeState(strings.TrimPrefix(key, r.k.states()), kv.Value)
-		if err != nil {
-			r.skip(kv, err)
-			return
+		sk := stateKey(name, machine)
+		if _, there := d.states[sk]; !there {
+			d.stateKeys.add(sk)
 		}
-		k := stateKey(s.Unit, s.Machine)
-		d.states[k] = s
-		d.stateKeys.add(k)
+		d.states[sk] = &record{kv: kv}
 	}
 }
 
-// listingDelete applies the deletion of one record.
-func (r *Etcd) listingDelete(d *listingData, key string) {
+// delete applies the deletion of one record.
+func (d *listingData) delete(key string) {
+	k := d.r.k
 	switch {
-	case strings.HasPrefix(key, r.k.jobs()):
-		name := strings.TrimPrefix(key, r.k.jobs())
+	case strings.HasPrefix(key, k.jobs()):
+		name := key[len(k.jobs()):]
 		if _, ok := d.jobs[name]; ok {
 			delete(d.jobs, name)
 			d.names.remove(name)
 		}
-	case strings.HasPrefix(key, r.k.bodies()):
-		if h, err := unit.ParseHash(strings.TrimPrefix(key, r.k.bodies())); err == nil {
-			delete(d.bodies, h)
-		}
-	case strings.HasPrefix(key, r.k.scheduleAll()):
-		p, ok := d.sched[key]
-		if !ok {
-			return
-		}
-		delete(d.sched, key)
-		ps := removePlacement(d.placed[p.Unit], p.Machine)
+	case strings.HasPrefix(key, k.bodies()):
+		delete(d.bodies, key[len(k.bodies()):])
+	case strings.HasPrefix(key, k.scheduleAll()):
+		machine, name, _ := strings.Cut(key[len(k.scheduleAll()):], "/")
+		ps := removePlaced(d.placed[name], machine)
 		if len(ps) == 0 {
-			delete(d.placed, p.Unit)
+			delete(d.placed, name)
 		} else {
-			d.placed[p.Unit] = ps
+			d.placed[name] = ps
 		}
-	case strings.HasPrefix(key, r.k.states()):
-		name, machine, ok := strings.Cut(strings.TrimPrefix(key, r.k.states()), "/")
-		k := stateKey(name, machine)
-		if _, there := d.states[k]; ok && there {
-			delete(d.states, k)
-			d.stateKeys.remove(k)
+	case strings.HasPrefix(key, k.states()):
+		name, machine, _ := strings.Cut(key[len(k.states()):], "/")
+		sk := stateKey(name, machine)
+		if _, there := d.states[sk]; there {
+			delete(d.states, sk)
+			d.stateKeys.remove(sk)
 		}
 	}
 }
 
-func insertPlacement(ps []Placement, p Placement) []Placement {
-	i := sort.Search(len(ps), func(i int) bool { return ps[i].Machine >= p.Machine })
-	if i < len(ps) && ps[i].Machine == p.Machine {
+func insertPlaced(ps []placed, p placed) []placed {
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].machine >= p.machine })
+	if i < len(ps) && ps[i].machine == p.machine {
 		ps[i] = p
 		return ps
 	}
-	ps = append(ps, Placement{})
+	ps = append(ps, placed{})
 	copy(ps[i+1:], ps[i:])
 	ps[i] = p
 	return ps
 }
 
-func removePlacement(ps []Placement, machine string) []Placement {
+func removePlaced(ps []placed, machine string) []placed {
 	for i, p := range ps {
-		if p.Machine == machine {
+		if p.machine == machine {
 			return append(ps[:i:i], ps[i+1:]...)
 		}
 	}
 	return ps
 }
 
-// unit returns what the copy holds of the unit name, whose job exists.
+// unit decodes what the copy holds of the unit name, whose job exists.
+// Records that do not decode are skipped (and logged once) as the
+// registry's own listings skip them; a job or body that does not is the
+// unit's Err.
 func (d *listingData) unit(name string) ListedUnit {
-	lj := d.jobs[name]
-	u := ListedUnit{Name: name, Job: lj.job, Err: lj.err}
-	if u.Err != nil {
+	u := ListedUnit{Name: name}
+	j, err := d.r.decode(d.jobs[name], func(kv *mvccpb.KeyValue) (any, error) { return decodeJob(name, kv.Value) })
+	if u.Job = j.(Job); err != nil {
+		u.Err = err
 		return u
 	}
-	if b, ok := d.bodies[lj.job.Hash]; !ok {
-		u.Err = &missingBody{hash: lj.job.Hash}
-	} else if u.File, u.Err = b.file, b.err; u.Err != nil {
-		u.File = nil
+	h := u.Job.Hash
+	brec, ok := d.bodies[h.String()]
+	if !ok {
+		u.Err = &missingBody{hash: h}
+		return u
 	}
-	u.Placements = append([]Placement(nil), d.placed[name]...)
+	f, err := d.r.decode(brec, func(kv *mvccpb.KeyValue) (any, error) { return decodeBody(h, kv.Value) })
+	if err != nil {
+		u.Err = err
+		return u
+	}
+	u.File = f.(*unit.File)
+	for _, p := range d.placed[name] {
+		if pl, ok := d.placement(p.rec); ok {
+			u.Placements = append(u.Placements, pl)
+		}
+	}
 	keys := d.stateKeys.sorted()
 	for i := after(keys, name); i < len(keys) && strings.HasPrefix(keys[i], name+"\x00"); i++ {
-		u.States = append(u.States, d.states[keys[i]])
+		if st, ok := d.state(keys[i]); ok {
+			u.States = append(u.States, st)
+		}
 	}
 	return u
+}
+
+// placement decodes a schedule record.
+func (d *listingData) placement(rec *record) (Placement, bool) {
+	p, err := d.r.decode(rec, func(kv *mvccpb.KeyValue) (any, error) { return d.r.decodePlacement(string(kv.Key), kv.Value) })
+	return p.(Placement), err == nil
+}
+
+// state decodes the state record at sk.
+func (d *listingData) state(sk string) (UnitState, bool) {
+	st, err := d.r.decode(d.states[sk], func(kv *mvccpb.KeyValue) (any, error) {
+		return decodeState(string(kv.Key[len(d.r.k.states()):]), kv.Value)
+	})
+	return st.(UnitState), err == nil
 }
 
 // missingBody is the error of a job whose body is not in the registry.
@@ -195,13 +229,13 @@ type missingBody struct{ hash unit.Hash }
 func (e *missingBody) Error() string { return ErrNotFound.Error() + ": unit body " + e.hash.Short() }
 func (e *missingBody) Unwrap() error { return ErrNotFound }
 
-// unitsAfter returns up to n units whose names sort after the name
-// after ("" for the first page), and whether more follow.
-func (d *listingData) unitsAfter(after_ string, n int) ([]ListedUnit, bool) {
+// unitsAfter returns up to n units whose names sort after the name from
+// ("" for the first page), and whether more follow.
+func (d *listingData) unitsAfter(from string, n int) ([]ListedUnit, bool) {
 	names := d.names.sorted()
 	i := 0
-	if after_ != "" {
-		i = after(names, after_)
+	if from != "" {
+		i = after(names, from)
 	}
 	end := min(i+n, len(names))
 	out := make([]ListedUnit, 0, end-i)
@@ -212,34 +246,41 @@ func (d *listingData) unitsAfter(after_ string, n int) ([]ListedUnit, bool) {
 }
 
 // statesAfter returns up to n states whose stateKey sorts after the key
-// after, of unit name and of machine when they are not "", and whether
+// from, of unit name and of machine when they are not "", and whether
 // more follow. With a unit name the page costs its length; with only a
 // machine, the states of other machines are passed over.
-func (d *listingData) statesAfter(after_ string, n int, name, machine string) ([]ListedState, bool) {
+func (d *listingData) statesAfter(from string, n int, name, machine string) ([]ListedState, bool) {
 	keys := d.stateKeys.sorted()
-	i := 0
-	if name != "" && after_ < name+"\x00" {
-		after_ = name
+	if name != "" && from < name+"\x00" {
+		from = name
 	}
-	if after_ != "" {
-		i = after(keys, after_)
+	i := 0
+	if from != "" {
+		i = after(keys, from)
 	}
 	var out []ListedState
 	for ; i < len(keys); i++ {
-		st := d.states[keys[i]]
-		if name != "" && st.Unit != name {
+		sk := keys[i]
+		u, m, _ := strings.Cut(sk, "\x00")
+		if name != "" && u != name {
 			break
 		}
-		if machine != "" && st.Machine != machine {
+		if machine != "" && m != machine {
+			continue
+		}
+		st, ok := d.state(sk)
+		if !ok {
 			continue
 		}
 		if len(out) == n {
 			return out, true
 		}
 		ls := ListedState{State: st}
-		ps := d.placed[st.Unit]
-		if j := sort.Search(len(ps), func(j int) bool { return ps[j].Machine >= st.Machine }); j < len(ps) && ps[j].Machine == st.Machine {
-			ls.Port = ps[j].Port
+		ps := d.placed[u]
+		if j := sort.Search(len(ps), func(j int) bool { return ps[j].machine >= m }); j < len(ps) && ps[j].machine == m {
+			if p, ok := d.placement(ps[j].rec); ok {
+				ls.Port = p.Port
+			}
 		}
 		out = append(out, ls)
 	}
