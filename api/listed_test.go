@@ -31,13 +31,21 @@ func getFrom(t *testing.T, srvURL, path string) (int, string) {
 // registry.Listing answers every page, byte for byte, as one that reads
 // the registry whole for each page, over units in every condition: moving
 // between two machines, global on three, unscheduled, broken, templates
-// with specifiers. Page tokens of one are taken by the other.
+// with specifiers. Page tokens of one are taken by the other. The
+// machines, read a page at a time from etcd by a MachinePager, are
+// compared with those of a Backend that is none.
 func TestListerAnswersAsTheBackend(t *testing.T) {
 	f := newFixture(t, api.Options{})
 	slow := f.backendServer()
-	for i := range 3 {
-		f.addMachine(fmt.Sprintf("m%d", i), fmt.Sprintf("10.0.0.%d", i), nil)
+	for i := range 12 {
+		f.addMachine(fmt.Sprintf("m%d", i), fmt.Sprintf("10.0.0.%d", i), map[string]string{"n": fmt.Sprint(i)})
 	}
+	for _, id := range []string{"m1", "m10", "m11", "m7", "gone"} {
+		if err := f.reg.SetMetadata(f.ctx, id, "role", "r-"+id); err != nil && id != "gone" {
+			t.Fatal(err)
+		}
+	}
+	f.putRaw("machines/m5", "\xff")
 	var changes []registry.Change
 	for i := range 40 {
 		name := fmt.Sprintf("u%02d.service", i)
@@ -61,7 +69,7 @@ func TestListerAnswersAsTheBackend(t *testing.T) {
 	f.putRaw("job/nobody.service", fmt.Sprintf(`{"hash":"%040d","desiredState":"loaded"}`, 7))
 	f.report("gone.service", "m1", "loaded", "failed", "failed") // a state without a unit
 
-	for _, listing := range []string{"/fleet/v1/units", "/fleet/v1/state", "/fleet/v1/state?machineID=m1", "/fleet/v1/state?unitName=u06.service", "/fleet/v1/state/u02.service"} {
+	for _, listing := range []string{"/fleet/v1/machines", "/fleet/v1/units", "/fleet/v1/state", "/fleet/v1/state?machineID=m1", "/fleet/v1/state?unitName=u06.service", "/fleet/v1/state/u02.service"} {
 		for _, size := range []int{1, 7, 100} {
 			pages := 0
 			fastURL, slowURL := f.srv.URL, slow.URL

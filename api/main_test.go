@@ -90,9 +90,10 @@ func newFixture(t *testing.T, opts api.Options) *fixture {
 }
 
 // backendServer is a second server over f's registry that reads every
-// listing from the Backend whole, as a server without a Lister does.
+// listing from the Backend whole, as a server without a Lister does over
+// a Backend that is no MachinePager.
 func (f *fixture) backendServer() *httptest.Server {
-	srv := httptest.NewServer(api.NewServer(f.reg, api.Options{}))
+	srv := httptest.NewServer(api.NewServer(struct{ api.Backend }{f.reg}, api.Options{}))
 	f.t.Cleanup(srv.Close)
 	return srv
 }
