@@ -16,8 +16,10 @@ import (
 // page it served.
 const DefaultListingIdle = 2 * time.Minute
 
-// listingLoadChunk bounds the records of one read of a Listing's load.
-const listingLoadChunk = 5000
+// listingLoadTimeout bounds each read of a Listing's load, which may be
+// large (every unit state of the cluster) and is waited for by no client
+// in particular.
+const listingLoadTimeout = time.Minute
 
 // ErrListingClosed is returned by a Listing's reads after Close.
 var ErrListingClosed = errors.New("registry: listing closed")
@@ -223,34 +225,29 @@ func (l *Listing) load() {
 	l.signalLocked()
 }
 
-// read0 reads the copy: jobs, then the schedule, states and bodies (not
-// machines and metadata, which lie between), at the revision of the
-// first read.
+// read0 reads the copy: jobs, the schedule, states and bodies, one read
+// each (etcd counts the whole range for every read with a limit, so
+// chunks would cost the square of the range), at the revision of the
+// first.
 func (l *Listing) read0() (*listingData, error) {
 	d := l.r.newListingData()
 	k := l.r.k
-	for _, rg := range [][2]string{{k.jobs(), k.machines()}, {k.scheduleAll(), k.refsAll()}} {
-		for key := rg[0]; ; {
-			opts := []clientv3.OpOption{clientv3.WithRange(rg[1]), clientv3.WithLimit(listingLoadChunk)}
-			if d.rev != 0 {
-				opts = append(opts, clientv3.WithRev(d.rev))
-			}
-			ctx, cancel := l.r.withTimeout(l.base)
-			resp, err := l.r.cli.Get(ctx, key, opts...)
-			cancel()
-			if err != nil {
-				return nil, fmt.Errorf("registry: listing: load: %w", err)
-			}
-			if d.rev == 0 {
-				d.rev = resp.Header.Revision
-			}
-			for _, kv := range resp.Kvs {
-				d.put(kv)
-			}
-			if !resp.More || len(resp.Kvs) == 0 {
-				break
-			}
-			key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	for _, prefix := range []string{k.jobs(), k.scheduleAll(), k.states(), k.bodies()} {
+		opts := []clientv3.OpOption{clientv3.WithPrefix()}
+		if d.rev != 0 {
+			opts = append(opts, clientv3.WithRev(d.rev))
+		}
+		ctx, cancel := context.WithTimeout(l.base, listingLoadTimeout)
+		resp, err := l.r.cli.Get(ctx, prefix, opts...)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("registry: listing: load: %w", err)
+		}
+		if d.rev == 0 {
+			d.rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			d.put(kv)
 		}
 	}
 	return d, nil
