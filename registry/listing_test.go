@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/registry/etcdtest"
@@ -134,5 +135,39 @@ func TestListingShowsBrokenUnits(t *testing.T) {
 	l.Close()
 	if _, _, err := l.Units(ctx, "", 1); !errors.Is(err, registry.ErrListingClosed) {
 		t.Errorf("after Close: %v", err)
+	}
+}
+
+// TestListingDropsItsCopyWhenUnused: unused for its idle time, the copy
+// is dropped (and its watch ended); the next read loads it afresh, with
+// what was written meanwhile.
+func TestListingDropsItsCopyWhenUnused(t *testing.T) {
+	cli := etcdtest.Start(t).Client(t)
+	r := registry.New(cli, "/fleet")
+	ctx := context.Background()
+	l := r.NewListing(200 * time.Millisecond)
+	defer l.Close()
+	if l.Loaded() {
+		t.Fatal("loaded before any read")
+	}
+	if err := r.CreateUnit(ctx, "a.service", hello(t), unit.StateLaunched); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Units(ctx, "", 10); err != nil || !l.Loaded() {
+		t.Fatalf("read: %v, loaded %v", err, l.Loaded())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Loaded() {
+		if time.Now().After(deadline) {
+			t.Fatal("copy still held 5s after its last read, idle time 200ms")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := r.CreateUnit(ctx, "b.service", hello(t), unit.StateLaunched); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err := l.Units(ctx, "", 10)
+	if err != nil || !reflect.DeepEqual(unitNames(page), []string{"a.service", "b.service"}) {
+		t.Fatalf("after the drop: %v, %v", unitNames(page), err)
 	}
 }
