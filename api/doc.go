@@ -8,6 +8,12 @@
 // TLS or a unix socket. The wire types in types.go are fleet's JSON,
 // field for field, so fleet's own clients keep working.
 //
+// Listings are paged with fleet's opaque nextPageToken (the key of a
+// page's last item). Given a Lister (fleetd gives a registry.Listing),
+// unit and state pages are read from a watched copy of the cluster, and
+// a Backend that is a MachinePager reads machine pages from the token
+// on: a page then costs its length whatever the cluster's size.
+//
 // Beyond fleet's v1, and never called by fleet's own clients: a unit's
 // status and journal on one machine (GET /units/<name>/status and
 // /units/<name>/journal, see remote.go), answered by that machine's

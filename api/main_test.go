@@ -73,13 +73,29 @@ type fixture struct {
 	ctx    context.Context
 }
 
+// newFixture starts a fixture. Its listings are served from a
+// registry.Listing, as fleetd's are, unless opts gives a Lister.
 func newFixture(t *testing.T, opts api.Options) *fixture {
 	t.Helper()
 	p := fmt.Sprintf("/api-test/%d/", prefix.Add(1))
 	f := &fixture{t: t, prefix: p, reg: registry.New(etcd, p), ctx: context.Background()}
+	if opts.Lister == nil {
+		l := f.reg.NewListing(0)
+		t.Cleanup(l.Close)
+		opts.Lister = l
+	}
 	f.srv = httptest.NewServer(api.NewServer(f.reg, opts))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// backendServer is a second server over f's registry that reads every
+// listing from the Backend whole, as a server without a Lister does over
+// a Backend that is no MachinePager.
+func (f *fixture) backendServer() *httptest.Server {
+	srv := httptest.NewServer(api.NewServer(struct{ api.Backend }{f.reg}, api.Options{}))
+	f.t.Cleanup(srv.Close)
+	return srv
 }
 
 // answer is a response with its body read.

@@ -245,3 +245,30 @@ func TestPutHonoursMaxBody(t *testing.T) {
 		t.Fatalf("chunked oversize body: %d", resp.StatusCode)
 	}
 }
+
+// TestPutTemplateWithSpecifiers: a template whose [X-Fleet] needs an
+// instance to resolve (%i) is accepted as it is and stored unresolved;
+// each instance is checked with its own name, so one that resolves to
+// something invalid is refused naming the resolved value.
+func TestPutTemplateWithSpecifiers(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	fleet := "[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nMachineMetadata=hostname=%i\nConflicts=%p@*\nMachineOf=%p-db@%i.service\n"
+	opts := optionsJSON(t, fleet)
+	wantStatus(t, f.put("tmpl@.service", `{"options":`+opts+`,"desiredState":"inactive"}`), http.StatusCreated)
+	wantStatus(t, f.put("tmpl@m1.service", `{"options":`+opts+`,"desiredState":"launched"}`), http.StatusCreated)
+	var u api.Unit
+	decode(t, f.get("/fleet/v1/units/tmpl%40.service"), &u)
+	if got := (&unit.File{Options: u.Options}).Serialize(); got != fleet {
+		t.Errorf("template stored as\n%s\nwant it unresolved:\n%s", got, fleet)
+	}
+
+	// %i in MachineOf must make a unit name: "x" does not.
+	bad := optionsJSON(t, "[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nMachineOf=%i\n")
+	before := f.snapshot()
+	wantError(t, f.put("pin@x.service", `{"options":`+bad+`,"desiredState":"launched"}`), http.StatusBadRequest, "MachineOf=%i", `"x"`)
+	f.unchanged(t, before)
+	// ... and no instance can make a template whose MachineOf names itself.
+	self := optionsJSON(t, "[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nMachineOf=%n\n")
+	wantError(t, f.put("me@.service", `{"options":`+self+`}`), http.StatusBadRequest, "MachineOf", "itself")
+	f.unchanged(t, before)
+}

@@ -69,6 +69,15 @@ type Backend interface {
 	StateReader
 }
 
+// Lister serves the unit and state listings from a copy of the cluster
+// kept current, a page at the cost of its length; *registry.Listing
+// implements it. Keys and errors are those of registry.Listing.
+type Lister interface {
+	Units(ctx context.Context, after string, n int) ([]registry.ListedUnit, bool, error)
+	Unit(ctx context.Context, name string) (registry.ListedUnit, error)
+	States(ctx context.Context, after string, n int, name, machine string) ([]registry.ListedState, bool, error)
+}
+
 // Options tune a server. The zero value is usable.
 type Options struct {
 	// Version is sent in every answer's header as "Server: fleetd/<Version>".
@@ -83,6 +92,11 @@ type Options struct {
 	// not give ?pageSize (DefaultPageSize if zero or less, at most
 	// MaxPageSize).
 	PageSize int
+	// Lister, when set, serves GET /units, /units/<name>, /state and
+	// /state/<name>, so that a page costs the same whatever the size of
+	// the cluster; nil reads every job, placement and state of the
+	// Backend for each page.
+	Lister Lister
 	// OnError, when set, is told of every failure the client cannot be
 	// blamed for: 5xx answers and answers that could not be written.
 	OnError func(r *http.Request, err error)

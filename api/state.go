@@ -40,6 +40,9 @@ func (s *server) writeStates(w http.ResponseWriter, r *http.Request, name, machi
 	if err != nil {
 		return err
 	}
+	if s.opts.Lister != nil {
+		return s.writeStatesFrom(w, r, p, name, machine)
+	}
 	all, err := s.b.States(r.Context())
 	if err != nil {
 		return fmt.Errorf("api: list unit states: %w", err)

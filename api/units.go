@@ -34,6 +34,9 @@ func (s *server) listUnits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.opts.Lister != nil {
+		return s.listUnitsFrom(w, r, p)
+	}
 	jobs, corrupt, err := s.b.ListJobs(r.Context())
 	if err != nil {
 		return fmt.Errorf("api: list units: %w", err)
@@ -63,6 +66,9 @@ func (s *server) getUnit(w http.ResponseWriter, r *http.Request) error {
 	name, err := unitName(r)
 	if err != nil {
 		return err
+	}
+	if s.opts.Lister != nil {
+		return s.getUnitFrom(w, r, name)
 	}
 	u := listedUnit{name: name}
 	u.job, err = s.b.Job(r.Context(), name)

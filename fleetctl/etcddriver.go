@@ -46,13 +46,17 @@ func dialEtcd(ctx context.Context, g *globals, debug io.Writer, through dialFunc
 		}
 		return nil, err
 	}
-	var rt http.RoundTripper = handlerTransport{h: api.NewServer(reg, api.Options{})}
+	// One copy of the cluster serves every page of this invocation's
+	// listings; it is followed, so a command that waits sees changes.
+	listing := reg.NewListing(0)
+	closeAll := func() error { listing.Close(); return cli.Close() }
+	var rt http.RoundTripper = handlerTransport{h: api.NewServer(reg, api.Options{Lister: listing})}
 	if debug != nil {
 		rt = debugTransport{next: rt, w: debug}
 	}
 	c, err := api.NewClient("http://etcd.driver", &http.Client{Transport: rt, Timeout: g.timeout()})
 	if err != nil {
-		cli.Close()
+		closeAll()
 		return nil, fmt.Errorf("etcd driver: %w", err)
 	}
 	return &conn{
@@ -62,7 +66,7 @@ func dialEtcd(ctx context.Context, g *globals, debug io.Writer, through dialFunc
 			ps, err := reg.Schedule(ctx)
 			return ps, reachability(endpointName(g), "etcd", err)
 		},
-		close: cli.Close,
+		close: closeAll,
 	}, nil
 }
 

@@ -168,7 +168,12 @@ func (d *Daemon) serve(ctx context.Context, reg *registry.Etcd, m registry.Machi
 		d.engine = engine.New(reg, engine.Config{MachineID: m.ID, Interval: d.cfg.EngineInterval,
 			LeaderTTL: d.cfg.LeaderTTL, Logger: d.opts.Logger, Observer: d.metrics})
 	}
-	srv := api.NewHTTPServer(d.handler(reg, m.ID), api.DefaultLimits())
+	// Listings are served from a watched copy of the cluster, built on
+	// the first one and dropped when unused, so that a page costs the
+	// same whatever the number of units.
+	listing := reg.NewListing(registry.DefaultListingIdle)
+	defer listing.Close()
+	srv := api.NewHTTPServer(d.handler(reg, listing, m.ID), api.DefaultLimits())
 	// Followed journals end when the server shuts down, so that its
 	// graceful shutdown does not wait for their clients.
 	srv.RegisterOnShutdown(func() { close(d.stopping) })
@@ -224,11 +229,11 @@ func (d *Daemon) listenAll() ([]net.Listener, error) {
 	return out, nil
 }
 
-func (d *Daemon) handler(reg *registry.Etcd, machineID string) http.Handler {
+func (d *Daemon) handler(reg *registry.Etcd, listing *registry.Listing, machineID string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", d.metrics.handler(d.opts.Logger))
 	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
-		PageSize: d.cfg.TokenLimit, OnError: d.requestFailed,
+		PageSize: d.cfg.TokenLimit, Lister: listing, OnError: d.requestFailed,
 		Observe:   d.metrics.Request,
 		MachineID: machineID, Inspector: d.opts.Inspector, Forwarder: d.forwarder, Stopping: d.stopping, Health: reg.CheckSpace}))
 	return mux

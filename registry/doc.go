@@ -11,6 +11,13 @@
 // fails instead of landing. Every read-modify-write of a job is
 // conditional on the job's ModRevision.
 //
+// The API's listings page through a Listing: a copy of the jobs, bodies,
+// schedule and unit states in name order, loaded on first use, kept by
+// one watch while used and dropped when not, whose reads wait until it
+// has caught up with etcd (read your writes), so a page costs its length
+// whatever the cluster's size. Machines are paged with range reads that
+// start at the page token (MachinesAfter).
+//
 // A record that does not decode is never fatal: listings and the
 // engine's cluster copy skip it, log it once and count it, and say which
 // they skipped (View.Corrupt, ListJobs).

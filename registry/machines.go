@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -39,18 +40,7 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: list metadata: %w", err)
 	}
-	extra := map[string]map[string]string{}
-	for _, kv := range md.Kvs {
-		id, key, err := decodeMetadata(strings.TrimPrefix(string(kv.Key), r.k.metadataAll()), kv.Value)
-		if err != nil {
-			r.skip(kv, err)
-			continue
-		}
-		if extra[id] == nil {
-			extra[id] = map[string]string{}
-		}
-		extra[id][key] = string(kv.Value)
-	}
+	extra := r.decodeMetadataRecords(md.Kvs)
 	out := make([]Machine, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
 		m, err := decodeMachine(strings.TrimPrefix(string(kv.Key), r.k.machines()), kv.Value)
@@ -64,6 +54,94 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// MachinesAfter returns up to n machines whose IDs sort after the ID
+// from ("" for the first), in ID order, with their run-time metadata, all
+// read at one revision, and the ID of the last record read (the next page
+// starts after it) and whether more follow. It reads the page's records
+// only, so a page costs its length whatever the number of machines.
+// Records that do not decode are logged once and skipped.
+func (r *Etcd) MachinesAfter(ctx context.Context, from string, n int) ([]Machine, string, bool, error) {
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
+	var (
+		out  []Machine
+		rev  int64
+		more = true
+	)
+	// A record that does not decode leaves a hole: read on to fill it.
+	for len(out) < n && more {
+		ms, last, chunkRev, m, err := r.machinesChunk(ctx, from, n-len(out), rev)
+		if err != nil {
+			return nil, "", false, err
+		}
+		if last == "" {
+			more = false // nothing after from: the listing ends here
+			break
+		}
+		out, from, rev, more = append(out, ms...), last, chunkRev, m
+	}
+	return out, from, more, nil
+}
+
+// machinesChunk reads up to n machine records after the ID from, at
+// revision rev (0: now), with their metadata, and returns the machines
+// that decode, the last ID read ("" if none), the revision read at and
+// whether more records follow.
+func (r *Etcd) machinesChunk(ctx context.Context, from string, n int, rev int64) ([]Machine, string, int64, bool, error) {
+	start := r.k.machines()
+	if from != "" {
+		start = r.k.machine(from) + "\x00"
+	}
+	resp, err := r.cli.Get(ctx, start, clientv3.WithRange(clientv3.GetPrefixRangeEnd(r.k.machines())),
+		clientv3.WithLimit(int64(n)), clientv3.WithRev(rev))
+	if err != nil {
+		return nil, "", 0, false, fmt.Errorf("registry: list machines: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, "", 0, false, nil
+	}
+	rev = resp.Header.Revision
+	first := strings.TrimPrefix(string(resp.Kvs[0].Key), r.k.machines())
+	last := strings.TrimPrefix(string(resp.Kvs[len(resp.Kvs)-1].Key), r.k.machines())
+	// Metadata keys are metadata/<id>/<key>: '0' follows '/'.
+	md, err := r.cli.Get(ctx, r.k.metadata(first), clientv3.WithRange(r.k.metadataAll()+last+"0"), clientv3.WithRev(rev))
+	if err != nil {
+		return nil, "", 0, false, fmt.Errorf("registry: list metadata: %w", err)
+	}
+	extra := r.decodeMetadataRecords(md.Kvs)
+	out := make([]Machine, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		m, err := decodeMachine(strings.TrimPrefix(string(kv.Key), r.k.machines()), kv.Value)
+		if err != nil {
+			r.skip(kv, err)
+			continue
+		}
+		for k, v := range extra[m.ID] {
+			m.Metadata[k] = v
+		}
+		out = append(out, m)
+	}
+	return out, last, rev, resp.More, nil
+}
+
+// decodeMetadataRecords decodes run-time metadata records by machine,
+// skipping (and logging once) those that do not decode.
+func (r *Etcd) decodeMetadataRecords(kvs []*mvccpb.KeyValue) map[string]map[string]string {
+	extra := map[string]map[string]string{}
+	for _, kv := range kvs {
+		id, key, err := decodeMetadata(strings.TrimPrefix(string(kv.Key), r.k.metadataAll()), kv.Value)
+		if err != nil {
+			r.skip(kv, err)
+			continue
+		}
+		if extra[id] == nil {
+			extra[id] = map[string]string{}
+		}
+		extra[id][key] = string(kv.Value)
+	}
+	return extra
 }
 
 // decodeMachine decodes the record of machine id: JSON whose ID is id.

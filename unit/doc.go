@@ -11,6 +11,9 @@
 // hash covers exactly what is stored. CheckSubmission is the one check of
 // a submitted unit, shared by the API and fleetctl: it adds the names a
 // machine cannot lose (CheckSubmittable) and the [X-Fleet] rules.
+// Specifiers (%n %N %p %i) in [X-Fleet] are resolved with each unit's own
+// name; a template, which has no instance, is checked as its instance
+// SampleInstance, and each instance is resolved when it is scheduled.
 //
 // The package does no I/O beyond reading from an io.Reader handed to it.
 package unit

@@ -41,9 +41,22 @@ var keyAliases = map[string]string{
 	"Ports":                      "Ports",
 }
 
+// SampleInstance is the instance a template's [X-Fleet] section is
+// checked as: a template is never scheduled, its instances are, each with
+// the specifiers resolved from its own name. A number, so that a metadata
+// comparison such as ram>=%i holds a value the operator accepts.
+const SampleInstance = "1"
+
 // ParseRequirements reads the [X-Fleet] options of the unit called name.
 // Unknown keys come back as warnings; everything else wrong is an error
 // wrapping ErrInvalidRequirements that names the key and the value.
+//
+// The specifiers (%n %N %p %i) are resolved with name. A template
+// (foo@.service) has no instance to resolve %i with, so its section is
+// read as that of the instance SampleInstance (foo@1.service): checked as
+// far as it can be without an instance, and the requirements returned are
+// that sample's. MachineMetadata=hostname=%i is then accepted on the
+// template and resolved per instance when the instance is scheduled.
 func ParseRequirements(name string, opts []Option) (Requirements, []string, error) {
 	var (
 		r        Requirements
@@ -52,6 +65,12 @@ func ParseRequirements(name string, opts []Option) (Requirements, []string, erro
 	n, err := ParseName(name)
 	if err != nil {
 		return r, nil, err
+	}
+	if n.IsTemplate() {
+		if n, err = ParseName(n.Prefix + "@" + SampleInstance + n.Suffix); err != nil {
+			return r, nil, err
+		}
+		name = n.Full
 	}
 	for _, o := range opts {
 		if o.Section != FleetSection {

@@ -90,6 +90,60 @@ func TestParseRequirementsReplacesSpecifier(t *testing.T) {
 	}
 }
 
+// A template has no instance: its section is read as its sample
+// instance's, so specifiers that need one are accepted, and every
+// instance resolves them with its own name.
+func TestTemplateSpecifiers(t *testing.T) {
+	lines := []string{"MachineMetadata=hostname=%i", "Conflicts=%p@*", "MachineOf=%p-db@%i.service", "MachineMetadata=ram>=%i"}
+	for _, tt := range []struct {
+		unit string
+		want Requirements
+	}{
+		{"tmpl@.service", Requirements{MachineOf: []string{"tmpl-db@1.service"}, Conflicts: []string{"tmpl@*"},
+			Metadata: MetadataRequirement{AnyOf: []MetadataAnyOf{{Key: "hostname", Values: []string{"1"}}},
+				Others: []MetadataPredicate{{"ram", OpGreaterEqual, "1"}}}}},
+		{"tmpl@m1.service", Requirements{MachineOf: []string{"tmpl-db@m1.service"}, Conflicts: []string{"tmpl@*"},
+			Metadata: MetadataRequirement{AnyOf: []MetadataAnyOf{{Key: "hostname", Values: []string{"m1"}}},
+				Others: []MetadataPredicate{{"ram", OpGreaterEqual, "m1"}}}}},
+	} {
+		r, _, err := ParseRequirements(tt.unit, fleetOpts(t, lines...))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.unit, err)
+		}
+		if !reflect.DeepEqual(r, tt.want) {
+			t.Errorf("%s: got %+v, want %+v", tt.unit, r, tt.want)
+		}
+	}
+
+	// What is wrong whatever the instance is still refused on the
+	// template, in the words of its sample instance.
+	for _, tt := range []struct {
+		lines []string
+		words []string
+	}{
+		{[]string{"MachineOf=%n"}, []string{"MachineOf", "itself", "tmpl@1.service"}},
+		{[]string{"MachineOf=%p-db@%i.service", "Conflicts=%p-db@*"}, []string{"MachineOf peer tmpl-db@1.service", "Conflicts tmpl-db@*"}},
+		{[]string{"MachineMetadata=hostname"}, []string{"MachineMetadata=hostname", "want key=value"}},
+		{[]string{"MachineOf=%i"}, []string{"MachineOf=%i"}},
+	} {
+		_, _, err := ParseRequirements("tmpl@.service", fleetOpts(t, tt.lines...))
+		if !errors.Is(err, ErrInvalidRequirements) {
+			t.Errorf("%q accepted on a template (%v)", tt.lines, err)
+			continue
+		}
+		for _, w := range tt.words {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not mention %q", err, w)
+			}
+		}
+	}
+	// And CheckSubmission, which the API and fleetctl share, takes the
+	// template.
+	if _, _, err := CheckSubmission("tmpl@.service", fleetOpts(t, lines...)); err != nil {
+		t.Errorf("CheckSubmission refused the template: %v", err)
+	}
+}
+
 func TestParseRequirementsWarnings(t *testing.T) {
 	r, warnings, err := ParseRequirements("a.service", fleetOpts(t, "Foo=bar", "machineid=x", "Global=true"))
 	if err != nil {
