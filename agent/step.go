@@ -59,6 +59,7 @@ type Step struct {
 	units         map[string]*record
 	refused       map[string]DesiredUnit // desired units whose names fleet never manages
 	reservedNames map[string]bool        // names checked against unit.CheckSubmittable
+	hadReserved   bool                   // the last SetUnits held a name fleet never manages
 	jobs          int                    // jobs in flight
 	failing       int                    // units whose file task failed
 	dirty         bool                   // any state to publish may have changed since the last Ready
@@ -174,8 +175,11 @@ func (s *Step) wanted(name string) (DesiredUnit, bool) {
 // The step keeps a copy. A change that Plan cannot tell (activating to
 // active, a sub-state) only changes what is published.
 func (s *Step) SetUnits(current []CurrentUnit) {
-	if s.anyReserved(current) {
-		current = s.withoutReserved(current)
+	// The same names as last time, none of them reserved: no look-up.
+	if (s.hadReserved || !sameNames(s.current, current)) && s.anyReserved(current) {
+		current, s.hadReserved = s.withoutReserved(current), true
+	} else {
+		s.hadReserved = false
 	}
 	s.replan = s.replan || !samePlanInput(s.current, current)
 	if !s.dirty && sameNames(s.current, current) {
