@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/tcpproxy"
 	"github.com/fleetsim/fleet/registry"
 	"github.com/fleetsim/fleet/registry/etcdtest"
 	"github.com/fleetsim/fleet/unit"
@@ -132,8 +133,12 @@ func freeAddr(t *testing.T) string {
 func TestCutOffMachineStopsItsCopiesOnReconnect(t *testing.T) {
 	srv := etcdtest.Start(t)
 	reg := registry.New(srv.Client(t), "")
-	p := newProxy(t, strings.TrimPrefix(srv.Endpoint, "http://"))
-	cut := startNodeAt(t, "http://"+p.addr, "m1")
+	p, err := tcpproxy.New(strings.TrimPrefix(srv.Endpoint, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Cut)
+	cut := startNodeAt(t, "http://"+p.Addr(), "m1")
 	nodes := []*node{cut, startNode(t, srv, "m2", nil)}
 	names := []string{"a.service", "b.service"}
 	for _, n := range names {
@@ -142,7 +147,7 @@ func TestCutOffMachineStopsItsCopiesOnReconnect(t *testing.T) {
 	waitFor(t, "one unit on each machine", 10*time.Second, func() bool { return exactlyOnce(nodes, names) })
 	stranded := cut.sd.Active()[0]
 
-	p.cut()
+	p.Cut()
 	// m1's lease lapses; its unit cannot move to m2 (they conflict), so
 	// give it a machine: m3 joins.
 	third := startNode(t, srv, "m3", nil)
@@ -154,7 +159,9 @@ func TestCutOffMachineStopsItsCopiesOnReconnect(t *testing.T) {
 		t.Fatalf("the cut-off machine stopped its units without etcd: %v", got)
 	}
 
-	p.heal()
+	if err := p.Heal(); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "the cut-off copy stopped", 20*time.Second, func() bool { return len(cut.sd.Active()) == 0 })
 	if !exactlyOnce(nodes, names) {
 		t.Fatalf("after the heal: %v", running(nodes))

@@ -14,6 +14,7 @@ import (
 	"github.com/fleetsim/fleet/agent/memsd"
 	"github.com/fleetsim/fleet/agent/runner"
 	"github.com/fleetsim/fleet/engine"
+	"github.com/fleetsim/fleet/internal/tcpproxy"
 	"github.com/fleetsim/fleet/registry"
 )
 
@@ -40,7 +41,7 @@ type cluster struct {
 type machine struct {
 	id    string
 	meta  map[string]string
-	proxy *proxy
+	proxy *tcpproxy.Proxy
 	cli   *clientv3.Client
 	reg   *registry.Etcd
 	sd    *memsd.Systemd
@@ -53,13 +54,13 @@ type machine struct {
 
 // add makes machine id with its proxy and client, and boots it.
 func (c *cluster) add(id string, meta map[string]string) error {
-	p, err := newProxy(strings.TrimPrefix(c.endpoint, "http://"))
+	p, err := tcpproxy.New(strings.TrimPrefix(c.endpoint, "http://"))
 	if err != nil {
-		return err
+		return fmt.Errorf("parity: %w", err)
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{p.addr}, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{p.Addr()}, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
-		p.cut()
+		p.Cut()
 		return fmt.Errorf("parity: client of %s: %w", id, err)
 	}
 	m := &machine{id: id, meta: meta, proxy: p, cli: cli,
@@ -105,7 +106,7 @@ func (c *cluster) close() {
 		m := c.machines[id]
 		c.stop(m)
 		m.cli.Close()
-		m.proxy.cut()
+		m.proxy.Cut()
 	}
 }
 

@@ -173,9 +173,11 @@ func (c *cluster) apply(ctx context.Context, reg *registry.Etcd, op sim.Op) erro
 			c.stop(l)
 		}
 	case sim.OpPartition:
-		m.proxy.cut()
+		m.proxy.Cut()
 	case sim.OpHeal:
-		return m.proxy.heal()
+		if err := m.proxy.Heal(); err != nil {
+			return fmt.Errorf("parity: %w", err)
+		}
 	case sim.OpJoin:
 		return c.add(op.Machine, op.Metadata)
 	case sim.OpSetMetadata:
