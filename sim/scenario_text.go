@@ -304,9 +304,9 @@ var opSpecs = []opSpec{
 	{"heal", OpHeal, true, 0, targetMachine, noArgs, noText},
 	{"kill-leader", OpKillLeader, true, 0, targetNone, noArgs, noText},
 	{"registry-slow", OpRegistrySlow, true, 0, targetNone, parseSlow, slowText},
-	{"lose-heartbeats", OpLoseHeartbeats, true, 0, targetMachine, parseLoss, lossText},
+	{"lose-heartbeats", OpLoseHeartbeats, true, 0, targetMachine, parseRateFor("lose-heartbeats MACHINE RATE for DURATION"), lossText},
 	{"skew", OpSkew, true, 0, targetMachine, parseSkew, skewText},
-	{"commit-timeouts", OpCommitTimeouts, true, 0, targetNone, parseTimeouts, lossText},
+	{"commit-timeouts", OpCommitTimeouts, true, 0, targetNone, parseRateFor("commit-timeouts RATE for DURATION"), lossText},
 	{"lose-watch", OpLoseWatch, true, 0, targetMachine, noArgs, noText},
 	{"join", OpJoin, false, 0, targetNewMachine, parseMetaArgs, metaText},
 	{"metadata", OpSetMetadata, false, 0, targetMachine, parseMetaArgs, metaText},
@@ -364,30 +364,21 @@ func parseSlow(op *Op, args []string) error {
 
 func slowText(op *Op) string { return "+" + ShortDuration(op.Extra) + " for " + ShortDuration(op.For) }
 
-func parseLoss(op *Op, args []string) error {
-	if len(args) == 0 {
-		return errors.New("want lose-heartbeats MACHINE RATE for DURATION")
-	}
-	rate, err := parseProbability(args[0])
-	if err != nil {
+// parseRateFor reads "RATE for DURATION", usage naming what the
+// operation wants.
+func parseRateFor(usage string) func(op *Op, args []string) error {
+	return func(op *Op, args []string) error {
+		if len(args) == 0 {
+			return errors.New("want " + usage)
+		}
+		rate, err := parseProbability(args[0])
+		if err != nil {
+			return err
+		}
+		op.Rate = rate
+		op.For, err = parseFor(args[1:])
 		return err
 	}
-	op.Rate = rate
-	op.For, err = parseFor(args[1:])
-	return err
-}
-
-func parseTimeouts(op *Op, args []string) error {
-	if len(args) == 0 {
-		return errors.New("want commit-timeouts RATE for DURATION")
-	}
-	rate, err := parseProbability(args[0])
-	if err != nil {
-		return err
-	}
-	op.Rate = rate
-	op.For, err = parseFor(args[1:])
-	return err
 }
 
 func lossText(op *Op) string { return fmtPercent(op.Rate) + " for " + ShortDuration(op.For) }
