@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -49,23 +48,22 @@ type Step struct {
 	cfg StepConfig
 	now time.Duration
 
-	schedule      []DesiredUnit   // as given
-	want          []DesiredUnit   // resolved (see Plan): one per name, sorted
-	inactive      map[string]bool // names listed only inactive
-	have          []CurrentUnit   // current, resolved; nil until planned again
-	haveBuf       []CurrentUnit   // have's array, kept
-	haveSchedule  bool
-	current       []CurrentUnit
-	units         map[string]*record
-	refused       map[string]DesiredUnit // desired units whose names fleet never manages
-	reservedNames map[string]bool        // names checked against unit.CheckSubmittable
-	hadReserved   bool                   // the last SetUnits held a name fleet never manages
-	jobs          int                    // jobs in flight
-	failing       int                    // units whose file task failed
-	dirty         bool                   // any state to publish may have changed since the last Ready
-	changed       []int                  // else, the positions in current whose states changed
-	replan        bool                   // what Plan sees may have changed since the last Ready
-	gen           uint32                 // bumped at every Ready, to tell what it saw
+	schedule     []DesiredUnit   // as given
+	want         []DesiredUnit   // resolved (see Plan): one per name, sorted
+	inactive     map[string]bool // names listed only inactive
+	have         []CurrentUnit   // current, resolved; nil until planned again
+	haveBuf      []CurrentUnit   // have's array, kept
+	haveSchedule bool
+	current      []CurrentUnit
+	units        map[string]*record
+	refused      map[string]DesiredUnit // desired units whose names fleet never manages
+	hadReserved  bool                   // the last SetUnits held a name fleet never manages
+	jobs         int                    // jobs in flight
+	failing      int                    // units whose file task failed
+	dirty        bool                   // any state to publish may have changed since the last Ready
+	changed      []int                  // else, the positions in current whose states changed
+	replan       bool                   // what Plan sees may have changed since the last Ready
+	gen          uint32                 // bumped at every Ready, to tell what it saw
 }
 
 // record is what the step remembers of one unit.
@@ -117,7 +115,7 @@ func NewStep(cfg StepConfig) *Step {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryMin)
 	}
-	return &Step{cfg: cfg, units: map[string]*record{}, refused: map[string]DesiredUnit{}, reservedNames: map[string]bool{}}
+	return &Step{cfg: cfg, units: map[string]*record{}, refused: map[string]DesiredUnit{}}
 }
 
 // SetSchedule gives the units the cluster wants on this machine. Until
@@ -194,22 +192,9 @@ func (s *Step) SetUnits(current []CurrentUnit) {
 	s.current, s.have = append(s.current[:0], current...), nil // resolved again when planned
 }
 
-// maxNamesKept bounds the names reserved remembers.
-const maxNamesKept = 4096
-
 // reserved reports whether fleet never manages a unit of this name
-// (unit.CheckSubmittable), remembering the answer.
-func (s *Step) reserved(name string) bool {
-	r, ok := s.reservedNames[name]
-	if !ok {
-		if len(s.reservedNames) >= maxNamesKept {
-			clear(s.reservedNames) // names come and go: keep the memory bounded
-		}
-		r = name != "" && errors.Is(unit.CheckSubmittable(name), unit.ErrReservedName)
-		s.reservedNames[name] = r
-	}
-	return r
-}
+// (unit.Reserved: fleetd's own, D-Bus's, systemd's).
+func (s *Step) reserved(name string) bool { return unit.Reserved(name) }
 
 func (s *Step) anyReserved(current []CurrentUnit) bool {
 	for _, c := range current {

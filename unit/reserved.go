@@ -76,6 +76,31 @@ func CheckSubmittable(name string) error {
 	return nil
 }
 
+// Reserved reports whether name is one of the units a machine cannot
+// lose (what CheckSubmittable refuses as reserved), without checking the
+// rest of the name: a quick test for the agent, which sees the same names
+// again and again.
+func Reserved(name string) bool {
+	if reservedNames[name] {
+		return true
+	}
+	prefix := name
+	if at := strings.IndexByte(name, '@'); at >= 0 {
+		prefix = name[:at]
+	} else if dot := strings.LastIndexByte(name, '.'); dot >= 0 {
+		prefix = name[:dot]
+	}
+	if _, ok := reservedPrefixes[prefix]; ok {
+		return true
+	}
+	for _, r := range reservedStarts {
+		if strings.HasPrefix(name, r.start) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckSubmission is the whole check of a unit submitted to the cluster,
 // shared by the API and fleetctl so that both accept exactly the same
 // units: the name (CheckSubmittable), the options (NewFile: what systemd

@@ -72,3 +72,16 @@ func TestCheckSubmission(t *testing.T) {
 		}
 	}
 }
+
+// Reserved says of every name what CheckSubmittable says of it.
+func TestReservedAgreesWithCheckSubmittable(t *testing.T) {
+	for _, name := range []string{"fleetd.service", "fleet.socket", "etcd-member.service", "dbus.service", "dbus.socket",
+		"dbus-broker.service", "sshd@1.service", "ssh.socket", "systemd-journald.service", "systemd-networkd.socket",
+		"multi-user.target", "-.mount", "NetworkManager.service", "web.service", "fleetdx.service", "my-systemd.service",
+		"sshd-keygen.service", "web@fleetd.service", "a.b.service", "etcd.mount"} {
+		want := errors.Is(CheckSubmittable(name), ErrReservedName)
+		if got := Reserved(name); got != want {
+			t.Errorf("Reserved(%q) = %v, CheckSubmittable says %v", name, got, want)
+		}
+	}
+}
