@@ -40,20 +40,7 @@ func (r *Etcd) Machines(ctx context.Context) ([]Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: list metadata: %w", err)
 	}
-	extra := r.decodeMetadataRecords(md.Kvs)
-	out := make([]Machine, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		m, err := decodeMachine(strings.TrimPrefix(string(kv.Key), r.k.machines()), kv.Value)
-		if err != nil {
-			r.skip(kv, err)
-			continue
-		}
-		for k, v := range extra[m.ID] {
-			m.Metadata[k] = v
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return r.machinesWith(resp.Kvs, md.Kvs), nil
 }
 
 // MachinesAfter returns up to n machines whose IDs sort after the ID
@@ -110,9 +97,16 @@ func (r *Etcd) machinesChunk(ctx context.Context, from string, n int, rev int64)
 	if err != nil {
 		return nil, "", 0, false, fmt.Errorf("registry: list metadata: %w", err)
 	}
-	extra := r.decodeMetadataRecords(md.Kvs)
-	out := make([]Machine, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
+	return r.machinesWith(resp.Kvs, md.Kvs), last, rev, resp.More, nil
+}
+
+// machinesWith decodes machine records and lays the run-time metadata
+// records over their own; records that do not decode are skipped (and
+// logged once).
+func (r *Etcd) machinesWith(machines, metadata []*mvccpb.KeyValue) []Machine {
+	extra := r.decodeMetadataRecords(metadata)
+	out := make([]Machine, 0, len(machines))
+	for _, kv := range machines {
 		m, err := decodeMachine(strings.TrimPrefix(string(kv.Key), r.k.machines()), kv.Value)
 		if err != nil {
 			r.skip(kv, err)
@@ -123,7 +117,7 @@ func (r *Etcd) machinesChunk(ctx context.Context, from string, n int, rev int64)
 		}
 		out = append(out, m)
 	}
-	return out, last, rev, resp.More, nil
+	return out
 }
 
 // decodeMetadataRecords decodes run-time metadata records by machine,
