@@ -21,27 +21,7 @@ import (
 // etcd that requires client certificates, as the embedded members of a
 // cluster beyond loopback do.
 func TestEtcdDriverWithClientCertificates(t *testing.T) {
-	ca, err := pki.NewCA("test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	server, err := ca.Machine("etcd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf, err := ca.Write(dir, "etcd", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := ca.Client("fleetctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := ca.Write(dir, "fleetctl", client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sf, cf := testCerts(t, "etcd")
 	srv := etcdtest.StartTuned(t, func(cfg *embed.Config) {
 		u := url.URL{Scheme: "https", Host: cfg.ListenClientUrls[0].Host}
 		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{u}, []url.URL{u}
@@ -63,18 +43,7 @@ func TestEtcdDriverWithClientCertificates(t *testing.T) {
 	if code != ExitError || !strings.Contains(stderr, "not signed by a known CA (give it with --ca-file)") {
 		t.Errorf("without the CA: exit %d, %q", code, stderr)
 	}
-	other, err := pki.NewCA("another CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger, err := other.Client("stranger")
-	if err != nil {
-		t.Fatal(err)
-	}
-	of, err := other.Write(t.TempDir(), "stranger", stranger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, of := testCerts(t, "another")
 	code, _, stderr = runArgs(t, nil, append(base, "--ca-file="+cf.CA, "--cert-file="+of.Cert, "--key-file="+of.Key, "list-machines")...)
 	if code != ExitError || !strings.Contains(stderr, "etcd refused the client certificate of --cert-file") {
 		t.Errorf("a certificate of another CA: exit %d, %q", code, stderr)
@@ -89,27 +58,7 @@ func TestEtcdDriverWithClientCertificates(t *testing.T) {
 // TestAPIWithClientCertificates reaches a fleetd API over https that
 // requires client certificates, as fleetd's api_cafile makes it.
 func TestAPIWithClientCertificates(t *testing.T) {
-	ca, err := pki.NewCA("test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	server, err := ca.Machine("fleetd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf, err := ca.Write(dir, "fleetd", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := ca.Client("fleetctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := ca.Write(dir, "fleetctl", client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, sf, cf := testCerts(t, "fleetd")
 	cert, err := tls.LoadX509KeyPair(sf.Cert, sf.Key)
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +85,29 @@ func TestAPIWithClientCertificates(t *testing.T) {
 	if code != ExitError || !strings.Contains(stderr, "(give the server's CA with --ca-file)") {
 		t.Errorf("without the CA: exit %d, %q", code, stderr)
 	}
+}
+
+// testCerts makes a CA and writes its certificate, a server's (for
+// server) and fleetctl's as a client, in a temporary directory.
+func testCerts(t *testing.T, server string) (*pki.CA, pki.Files, pki.Files) {
+	t.Helper()
+	ca, err := pki.NewCA("test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, p pki.Pair, err error) pki.Files {
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ca.Write(dir, name, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	sp, err := ca.Machine(server)
+	sf := write(server, sp, err)
+	cp, err := ca.Client("fleetctl")
+	return ca, sf, write("fleetctl", cp, err)
 }
