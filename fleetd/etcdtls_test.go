@@ -20,7 +20,6 @@ import (
 	"github.com/fleetsim/fleet/agent/memsd"
 	"github.com/fleetsim/fleet/api"
 	"github.com/fleetsim/fleet/internal/pki"
-	"github.com/fleetsim/fleet/unit"
 )
 
 // clusterPKI is a CA, one machine's files and one client's, as the lab
@@ -281,28 +280,11 @@ func TestAPIOverHTTPSWithClientCertificates(t *testing.T) {
 func TestStatusForwardedOverHTTPSWithClientCertificates(t *testing.T) {
 	p := newClusterPKI(t)
 	files := TLSFiles{CertFile: p.machine.Cert, KeyFile: p.machine.Key, CAFile: p.machine.CA}
-	c1 := testConfig(t, "m1")
+	c1, c2 := testConfig(t, "m1"), testConfig(t, "m2")
 	c1.APIListen, c1.API = append(c1.APIListen, "https://127.0.0.1:0"), files
-	first := launchWith(t, c1, machineInspector{"m1"})
-	first.waitReady(t, c1)
-	c2 := testConfig(t, "m2")
 	c2.APIListen, c2.API = append(c2.APIListen, "https://127.0.0.1:0"), files
-	c2.EtcdServers = []string{first.d.EtcdURL()}
-	c2.Metadata = map[string]string{"role": "x"}
-	second := launchWith(t, c2, machineInspector{"m2"})
-	second.waitReady(t, c2)
-	cli := first.client(t)
+	cli := unitOnSecond(t, c1, c2)
 	ctx := context.Background()
-	eventually(t, "two machines, m2 publishing an https:// API", 10*time.Second, func() bool {
-		ms, err := cli.Machines(ctx)
-		return err == nil && len(ms) == 2
-	})
-	opts := []unit.Option{{Section: "Service", Name: "ExecStart", Value: "/bin/sleep 1000"},
-		{Section: "X-Fleet", Name: "MachineMetadata", Value: "role=x"}}
-	if err := cli.CreateUnit(ctx, &api.Unit{Name: "x.service", Options: opts, DesiredState: "launched"}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "x.service on m2", 10*time.Second, func() bool { return len(second.sd.Active()) == 1 })
 	if got, err := cli.Status(ctx, "x.service", "m2"); err != nil || got != "● x.service - read on m2\n" {
 		t.Fatalf("status forwarded from m1 to m2's https:// API: %q, %v", got, err)
 	}

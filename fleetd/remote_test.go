@@ -85,26 +85,8 @@ func TestStatusAndJournalOfAUnitOnAnotherMachine(t *testing.T) {
 }
 
 func TestMachinesWithoutHTTPCannotBeForwardedTo(t *testing.T) {
-	c1 := remoteConfig(t, "m1")
-	first := launchWith(t, c1, machineInspector{"m1"})
-	first.waitReady(t, c1)
-	c2 := testConfig(t, "m2") // a unix socket only
-	c2.EtcdServers = []string{first.d.EtcdURL()}
-	c2.Metadata = map[string]string{"role": "x"}
-	second := launchWith(t, c2, machineInspector{"m2"})
-	second.waitReady(t, c2)
-	cli := first.client(t)
+	cli := unitOnSecond(t, remoteConfig(t, "m1"), testConfig(t, "m2")) // m2: a unix socket only
 	ctx := context.Background()
-	eventually(t, "two machines", 10*time.Second, func() bool {
-		ms, err := cli.Machines(ctx)
-		return err == nil && len(ms) == 2
-	})
-	opts := []unit.Option{{Section: "Service", Name: "ExecStart", Value: "/bin/sleep 1000"},
-		{Section: "X-Fleet", Name: "MachineMetadata", Value: "role=x"}}
-	if err := cli.CreateUnit(ctx, &api.Unit{Name: "x.service", Options: opts, DesiredState: "launched"}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "x.service on m2", 10*time.Second, func() bool { return len(second.sd.Active()) == 1 })
 	_, err := cli.Status(ctx, "x.service", "")
 	if !strings.Contains(fmt.Sprint(err), "503") || !strings.Contains(fmt.Sprint(err), "machine m2") {
 		t.Errorf("status on a machine without an http API: %v", err)
@@ -180,4 +162,30 @@ func TestStoppingEndsFollowedJournals(t *testing.T) {
 	if err := <-done; !strings.Contains(fmt.Sprint(err), "stopping") {
 		t.Errorf("the followed journal ended with %v, want a word that fleetd is stopping", err)
 	}
+}
+
+// unitOnSecond starts fleetds of c1 and c2 (c2 joining c1's embedded
+// etcd, with metadata role=x), runs x.service on the second and returns
+// a client of the first.
+func unitOnSecond(t *testing.T, c1, c2 Config) *api.Client {
+	t.Helper()
+	first := launchWith(t, c1, machineInspector{"m1"})
+	first.waitReady(t, c1)
+	c2.EtcdServers = []string{first.d.EtcdURL()}
+	c2.Metadata = map[string]string{"role": "x"}
+	second := launchWith(t, c2, machineInspector{"m2"})
+	second.waitReady(t, c2)
+	cli := first.client(t)
+	ctx := context.Background()
+	eventually(t, "two machines", 10*time.Second, func() bool {
+		ms, err := cli.Machines(ctx)
+		return err == nil && len(ms) == 2
+	})
+	opts := []unit.Option{{Section: "Service", Name: "ExecStart", Value: "/bin/sleep 1000"},
+		{Section: "X-Fleet", Name: "MachineMetadata", Value: "role=x"}}
+	if err := cli.CreateUnit(ctx, &api.Unit{Name: "x.service", Options: opts, DesiredState: "launched"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "x.service on m2", 10*time.Second, func() bool { return len(second.sd.Active()) == 1 })
+	return cli
 }
