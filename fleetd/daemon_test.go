@@ -79,6 +79,7 @@ func (td *testDaemon) waitReady(t *testing.T, c Config) {
 	select {
 	case <-td.d.Ready():
 	case err := <-td.done:
+		td.done <- err // for stop, which the test's cleanup runs
 		t.Fatalf("fleetd %s stopped: %v", c.MachineID, err)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("fleetd %s not ready after 30s", c.MachineID)
