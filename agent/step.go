@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ const (
 	DefaultJobTimeout = 2 * time.Minute
 	DefaultRetryMin   = 10 * time.Second
 	DefaultRetryMax   = 5 * time.Minute
+	DefaultReadRetry  = time.Second
 )
 
 // StepConfig sets an agent step's deadlines.
@@ -22,7 +24,18 @@ type StepConfig struct {
 	// RetryMin and RetryMax bound the backoff after a unit file could not
 	// be written or removed, or systemd would not load it.
 	RetryMin, RetryMax time.Duration
+	// ReadRetry is the first backoff of a load that failed because the
+	// unit's file could not be read from the registry (ErrUnreachable):
+	// the cluster's passing trouble, not the machine's, so it is tried
+	// again soon, doubling up to RetryMin.
+	ReadRetry time.Duration
 }
+
+// ErrUnreachable marks a file task that failed because the registry
+// could not be read (a timeout, a lost connection), as opposed to a file
+// that could not be written or a body that is not there: such a load is
+// tried again after StepConfig.ReadRetry.
+var ErrUnreachable = errors.New("registry unreachable")
 
 // Step is one machine's agent decisions as a pure step, in the shape of
 // etcd's raft RawNode. Inputs go in through methods: the schedule for
@@ -114,6 +127,9 @@ func NewStep(cfg StepConfig) *Step {
 	}
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryMin)
+	}
+	if cfg.ReadRetry <= 0 {
+		cfg.ReadRetry = min(DefaultReadRetry, cfg.RetryMin)
 	}
 	return &Step{cfg: cfg, units: map[string]*record{}, refused: map[string]DesiredUnit{}}
 }
@@ -281,12 +297,20 @@ func (s *Step) FileDone(t Task, err error) {
 	r.fileErr = true
 	r.failedFor = startKey{hash: t.Hash, port: t.Port}
 	r.reason = fmt.Sprintf("%s: %v", t.Kind, err)
+	if errors.Is(err, ErrUnreachable) {
+		s.backOffBetween(r, s.cfg.ReadRetry, max(s.cfg.RetryMin, s.cfg.ReadRetry))
+		return
+	}
 	s.backOff(r)
 }
 
 // backOff schedules the next try of r's failed file task.
-func (s *Step) backOff(r *record) {
-	r.backoff = min(max(2*r.backoff, s.cfg.RetryMin), s.cfg.RetryMax)
+func (s *Step) backOff(r *record) { s.backOffBetween(r, s.cfg.RetryMin, s.cfg.RetryMax) }
+
+// backOffBetween doubles r's backoff within [lo, hi] and schedules the
+// next try after it.
+func (s *Step) backOffBetween(r *record, lo, hi time.Duration) {
+	r.backoff = min(max(2*r.backoff, lo), hi)
 	r.retryAt = s.now + r.backoff
 }
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -250,6 +251,36 @@ func TestOneUnitsFileTroubleStaysWithIt(t *testing.T) {
 	}
 	if st := b.published["bad.service"]; st.Reason != "" || st.LoadState != "loaded" {
 		t.Fatalf("the trouble must be cleared once it is over: %+v", st)
+	}
+}
+
+func TestUnreadableFileIsTriedAgainSoon(t *testing.T) {
+	s := NewStep(StepConfig{RetryMin: 10 * time.Second, ReadRetry: time.Second})
+	b := newBox(t)
+	b.failLoad["far.service"] = fmt.Errorf("%w: get body: context deadline exceeded", ErrUnreachable)
+	s.SetSchedule([]DesiredUnit{launched("far.service")})
+	b.step(s)
+	if st := b.published["far.service"]; !strings.Contains(st.Reason, "deadline exceeded") {
+		t.Fatalf("the failed read must be published with why: %+v", st)
+	}
+	// The backoff doubles from ReadRetry (1s, 2s, 4s, 8s) up to RetryMin.
+	var tries []time.Duration
+	for now := 500 * time.Millisecond; now <= 30*time.Second; now += 500 * time.Millisecond {
+		files := b.files
+		s.Tick(now)
+		b.step(s)
+		if b.files != files {
+			tries = append(tries, now)
+		}
+	}
+	want := []time.Duration{time.Second, 3 * time.Second, 7 * time.Second, 15 * time.Second, 25 * time.Second}
+	if fmt.Sprint(tries) != fmt.Sprint(want) {
+		t.Fatalf("reads tried again at %v, want %v", tries, want)
+	}
+	delete(b.failLoad, "far.service")
+	s.Tick(37 * time.Second)
+	if jobs := b.step(s); kinds(jobs) != "start far.service" {
+		t.Fatalf("once the registry answers the unit is loaded and started: %q", kinds(jobs))
 	}
 }
 

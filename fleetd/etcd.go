@@ -93,6 +93,10 @@ func dialEtcd(c Config, endpoints []string, log *slog.Logger) (*clientv3.Client,
 	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints: endpoints, DialTimeout: 5 * time.Second, TLS: tlsCfg,
+		// A member cut off by the network drops packets without a reset:
+		// pings find the dead connection, so that requests and watches
+		// go to the members that answer.
+		DialKeepAliveTime: 10 * time.Second, DialKeepAliveTimeout: 5 * time.Second, PermitWithoutStream: true,
 		Logger: etcdLogger(log, zapcore.ErrorLevel),
 	})
 	if err != nil {

@@ -109,6 +109,8 @@ func unsupported(sc *sim.Scenario) string {
 			return "lose-heartbeats: etcd's keep-alives cannot be dropped at a rate"
 		case sim.OpLoseWatch:
 			return "lose-watch: a watch cannot be compacted away on demand"
+		case sim.OpStallWatch:
+			return "stall-watch: a watch cannot be silenced on demand"
 		}
 	}
 	return ""

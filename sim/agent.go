@@ -14,12 +14,15 @@ import (
 // every agent tick, and carries out what the step asks on the simulated
 // systemd. Every decision is the step's.
 
-// agentTick is the agent's periodic reconcile.
+// agentTick is the agent's periodic reconcile: as fleetd's, it reads
+// its schedule again whatever its watch said.
 func (w *World) agentTick(i int32) {
 	m := w.machines[i]
 	if !m.cut && m.agent != nil {
 		m.agent.Tick(w.now)
+		m.agent.SetSchedule(w.desiredFor(i))
 		w.agentRun(i)
+		w.noteDue(i)
 		w.checkDue(i)
 	}
 	w.schedule(m.scaled(w.cfg.AgentInterval), evAgentTick, i, 0)
@@ -64,7 +67,7 @@ func (w *World) agentRelist(i int32) {
 // changed.
 func (w *World) wake(i int32) {
 	m := w.machines[i]
-	if !m.up || m.cut || m.woken || m.watchLost {
+	if !m.up || m.cut || m.woken || m.watchLost || w.now < m.stallUntil {
 		return
 	}
 	m.woken = true

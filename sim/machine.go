@@ -30,7 +30,10 @@ type machine struct {
 	sdChanged bool     // systemd's states changed since the agent last read them
 	woken     bool     // a wake is already on its way
 	watchLost bool     // its schedule watch is lost until it lists again
-	due       int      // units with a start due (noteDue)
+	// its schedule watch delivers nothing until then (a member cut off
+	// from etcd's quorum): only the agent's own reads see changes
+	stallUntil time.Duration
+	due        int // units with a start due (noteDue)
 }
 
 // scaled stretches an interval by the machine's clock skew.
@@ -43,6 +46,7 @@ func (m *machine) scaled(d time.Duration) time.Duration {
 func (w *World) boot(i int32) {
 	m := w.machines[i]
 	m.up, m.cut, m.units, m.sdChanged, m.woken, m.watchLost, m.due = true, false, nil, true, false, false, 0
+	m.stallUntil = 0
 	m.agent = agent.NewStep(w.cfg.agentStep())
 	m.inc++
 	w.schedule(0, evHeartbeat, i, 0) // registers at once...

@@ -26,10 +26,12 @@ const (
 	OpSetMetadata                      // machine's metadata becomes Metadata
 	OpCommitTimeouts                   // commits' answers are lost with probability Rate for For
 	OpLoseWatch                        // machine's schedule watch is lost (compaction): it lists again
+	OpStallWatch                       // machine's schedule watch goes quiet for For, without an error
 )
 
 var opNames = [...]string{"", "kill", "rejoin", "partition", "heal", "kill-leader", "registry-slow",
-	"lose-heartbeats", "skew", "join", "set-state", "metadata", "commit-timeouts", "lose-watch"}
+	"lose-heartbeats", "skew", "join", "set-state", "metadata", "commit-timeouts", "lose-watch",
+	"stall-watch"}
 
 // String returns the operation's name as scenario files write it.
 func (k OpKind) String() string {
@@ -46,7 +48,7 @@ type Op struct {
 	Unit     string            // the unit concerned (OpSetState)
 	State    unit.State        // OpSetState
 	Extra    time.Duration     // OpRegistrySlow: added latency
-	For      time.Duration     // OpRegistrySlow, OpLoseHeartbeats: how long
+	For      time.Duration     // OpRegistrySlow, OpLoseHeartbeats, OpStallWatch: how long
 	Rate     float64           // OpLoseHeartbeats, OpCommitTimeouts: probability; OpSkew: fraction
 	Metadata map[string]string // OpJoin, OpSetMetadata
 	IsFault  bool              // counts as a fault for the liveness check
@@ -162,6 +164,8 @@ func (w *World) applyOp(k int32) {
 		w.reg.timeoutRate, w.reg.timeoutUntil = op.Rate, w.now+op.For
 	case OpLoseWatch:
 		w.loseWatch(i)
+	case OpStallWatch:
+		w.machines[i].stallUntil = w.now + op.For
 	}
 }
 

@@ -57,6 +57,9 @@ var ErrScenario = errors.New("sim: bad scenario")
 //	                                       leader cannot tell)
 //	        lose-watch M                   M's schedule watch is lost (compaction);
 //	                                       its agent lists again a second later
+//	        stall-watch M for 30s          M's schedule watch goes quiet, with no
+//	                                       error (its etcd member cut off): its
+//	                                       agent sees changes at its own reads
 //	    Operator actions:
 //	        join M [k=v ...]               a new machine boots
 //	        metadata M [k=v ...]           M's metadata is replaced

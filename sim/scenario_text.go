@@ -308,6 +308,7 @@ var opSpecs = []opSpec{
 	{"skew", OpSkew, true, 0, targetMachine, parseSkew, skewText},
 	{"commit-timeouts", OpCommitTimeouts, true, 0, targetNone, parseRateFor("commit-timeouts RATE for DURATION"), lossText},
 	{"lose-watch", OpLoseWatch, true, 0, targetMachine, noArgs, noText},
+	{"stall-watch", OpStallWatch, true, 0, targetMachine, parseForOnly, forText},
 	{"join", OpJoin, false, 0, targetNewMachine, parseMetaArgs, metaText},
 	{"metadata", OpSetMetadata, false, 0, targetMachine, parseMetaArgs, metaText},
 	{"start", OpSetState, false, unit.StateLaunched, targetUnit, noArgs, noText},
@@ -380,6 +381,13 @@ func parseRateFor(usage string) func(op *Op, args []string) error {
 		return err
 	}
 }
+
+func parseForOnly(op *Op, args []string) (err error) {
+	op.For, err = parseFor(args)
+	return err
+}
+
+func forText(op *Op) string { return "for " + ShortDuration(op.For) }
 
 func lossText(op *Op) string { return fmtPercent(op.Rate) + " for " + ShortDuration(op.For) }
 

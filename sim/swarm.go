@@ -168,7 +168,7 @@ func (g *swarmGen) upMachines() []string {
 func (g *swarmGen) operation(t time.Duration) {
 	m := g.pick(g.machines)
 	window := time.Duration(10+g.c.IntN(81)) * time.Second
-	switch g.c.IntN(14) {
+	switch g.c.IntN(15) {
 	case 0, 1:
 		if up := g.upMachines(); len(up) > 1 {
 			m = g.pick(up)
@@ -204,6 +204,9 @@ func (g *swarmGen) operation(t time.Duration) {
 		g.at(t, "commit-timeouts %s for %s", g.pick([]string{"20%", "50%", "100%"}), ShortDuration(window))
 	case 10:
 		g.at(t, "lose-watch %s", m)
+	case 11:
+		g.windowTo = max(g.windowTo, t+window)
+		g.at(t, "stall-watch %s for %s", m, ShortDuration(window))
 	default:
 		g.operatorAction(t, m)
 	}

@@ -49,6 +49,11 @@ var (
 // systemd.
 func (w *World) fileTask(i int32, t agent.Task) error {
 	m := w.machines[i]
+	if t.Kind == agent.TaskLoad && w.now < w.reg.timeoutUntil && w.rngLoss.Float64() < w.reg.timeoutRate {
+		// The unit's body is read from the registry first (commit-timeouts
+		// loses reads too): the load fails, systemd untouched.
+		return fmt.Errorf("%w: body of %s: read timed out", agent.ErrUnreachable, t.Unit)
+	}
 	m.sdChanged = true
 	if t.Kind == agent.TaskDaemonReload {
 		for k := range m.units {

@@ -70,7 +70,7 @@ func (r *Runner) file(ctx context.Context, t agent.Task) error {
 	case agent.TaskLoad:
 		f, err := r.reg.File(ctx, t.Hash)
 		if err != nil {
-			return err
+			return readError(err)
 		}
 		return r.sd.Load(ctx, t.Unit, f, t.Port)
 	case agent.TaskUnload:
@@ -79,6 +79,16 @@ func (r *Runner) file(ctx context.Context, t agent.Task) error {
 		return r.sd.DaemonReload(ctx)
 	}
 	return fmt.Errorf("not a file task: %v", t.Kind)
+}
+
+// readError marks a failed read of a unit's body as the registry's
+// passing trouble (agent.ErrUnreachable), to be tried again soon, unless
+// the body is missing or does not decode: those wait out the backoff.
+func readError(err error) error {
+	if errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", agent.ErrUnreachable, err)
 }
 
 func (r *Runner) queue(ctx context.Context, t agent.Task) error {

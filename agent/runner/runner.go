@@ -26,7 +26,7 @@ import (
 type Config struct {
 	Machine  registry.Machine // ID, public IP and metadata to register
 	TTL      time.Duration    // agent_ttl: the machine's lease
-	Interval time.Duration    // periodic reconcile, besides watch events
+	Interval time.Duration    // periodic schedule read and reconcile; 0: 5s, or TTL/5 if shorter
 	Purge    bool             // on shutdown, stop and unload every unit
 	Step     agent.StepConfig // job deadline, file retry backoff
 	// Logger is where the agent logs, with component=agent and the
@@ -64,7 +64,7 @@ func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
 		cfg.TTL = 30 * time.Second
 	}
 	if cfg.Interval <= 0 {
-		cfg.Interval = 5 * time.Second
+		cfg.Interval = min(5*time.Second, cfg.TTL/5)
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
@@ -106,10 +106,14 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // session is one lease: register, then reconcile on schedule changes,
 // unit state changes, job results and every interval, until the lease is
-// lost.
+// lost. The schedule is read again at every interval besides: a watch
+// on an etcd member cut off from the others goes quiet without an error,
+// and must not hold a unit back longer than that.
 func (r *Runner) session(ctx context.Context) error {
 	cli := r.reg.Client()
-	g, err := cli.Grant(ctx, int64(max(r.cfg.TTL/time.Second, 1)))
+	gctx, gcancel := context.WithTimeout(ctx, r.cfg.TTL)
+	g, err := cli.Grant(gctx, int64(max(r.cfg.TTL/time.Second, 1)))
+	gcancel()
 	if err != nil {
 		return fmt.Errorf("agent: lease: %w", err)
 	}
@@ -133,7 +137,6 @@ func (r *Runner) session(ctx context.Context) error {
 	wch := r.reg.WatchMachineSchedule(sctx, r.cfg.Machine.ID, rev+1)
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
-	stale := false // a schedule read failed: read it again at the next tick
 	for {
 		if err := r.Reconcile(ctx); err != nil {
 			r.log.Error("reconcile", "err", err)
@@ -150,14 +153,12 @@ func (r *Runner) session(ctx context.Context) error {
 			if !ok || resp.Err() != nil {
 				return fmt.Errorf("agent: schedule watch ended: %v", resp.Err())
 			}
-			stale = r.refresh(ctx)
+			r.refresh(ctx)
 		case j := <-r.sd.Jobs():
 			r.jobDone(j)
 		case <-r.sd.Changed():
 		case <-tick.C:
-			if stale {
-				stale = r.refresh(ctx)
-			}
+			r.refresh(ctx)
 		}
 	}
 }
@@ -179,14 +180,12 @@ func (r *Runner) readSchedule(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
-// refresh reads the schedule again and reports whether it is still
-// stale (the read failed; the error is logged and the read tried again).
-func (r *Runner) refresh(ctx context.Context) bool {
+// refresh reads the schedule again; a read that fails is logged, and
+// the next interval reads again.
+func (r *Runner) refresh(ctx context.Context) {
 	if _, err := r.readSchedule(ctx); err != nil {
 		r.log.Error("read schedule; read again at the next interval", "err", err)
-		return true
 	}
-	return false
 }
 
 func (r *Runner) jobDone(j agent.JobResult) {

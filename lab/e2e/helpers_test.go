@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,9 +92,24 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool
 			last = err
 		}
 		if time.Since(start) > timeout {
+			logJournals(t, start.Add(-timeout))
 			t.Fatalf("waiting %v for %s: not yet (last: %v)", timeout, what, last)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// logJournals logs what each running machine's fleetd wrote to its
+// journal since since: a timed-out wait says why in the test's output.
+func logJournals(t *testing.T, since time.Time) {
+	t.Helper()
+	for _, m := range up() {
+		out, err := m.Exec(context.Background(), "journalctl", "--no-pager", "-o", "short-precise",
+			"-u", "fleetd.service", "--since", "@"+strconv.FormatInt(since.Unix(), 10))
+		if err != nil {
+			t.Logf("journal of %s: %v", m.Hostname, err)
+		}
+		t.Logf("fleetd's journal on %s since %s:\n%s", m.Hostname, since.Format(time.TimeOnly), out)
 	}
 }
 

@@ -112,6 +112,7 @@ func boot(fleetd string) error {
 	lab, err = cluster.Start(ctx, cluster.Config{
 		Name: labName, Machines: machines, Subnet: labSubnet, Fleetd: fleetd, Dir: labDir,
 		AgentTTL: agentTTL, Reconcile: reconcile, LeaderTTL: leaderTTL, Progress: progress,
+		Verbosity: 1, // a failed wait logs the journals: let them say what fleetd did
 	})
 	if err != nil {
 		return fmt.Errorf("e2e: booting the lab: %w", err)
