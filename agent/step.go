@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fleetsim/fleet/unit"
@@ -61,7 +62,8 @@ type Step struct {
 	cfg StepConfig
 	now time.Duration
 
-	schedule     []DesiredUnit   // as given
+	lastInput    []DesiredUnit   // the last SetSchedule's argument, copied
+	schedule     []DesiredUnit   // as given, less the names fleet never manages
 	want         []DesiredUnit   // resolved (see Plan): one per name, sorted
 	inactive     map[string]bool // names listed only inactive
 	have         []CurrentUnit   // current, resolved; nil until planned again
@@ -137,7 +139,14 @@ func NewStep(cfg StepConfig) *Step {
 // SetSchedule gives the units the cluster wants on this machine. Until
 // the first schedule, the step leaves systemd alone: an agent cut off
 // from the registry keeps its units as they are.
+//
+// The agent reads its schedule at every interval: the same schedule as
+// last time changes nothing and costs one comparison.
 func (s *Step) SetSchedule(desired []DesiredUnit) {
+	if s.haveSchedule && slices.Equal(desired, s.lastInput) {
+		return
+	}
+	s.lastInput = append(s.lastInput[:0], desired...)
 	s.schedule = s.schedule[:0]
 	clear(s.refused)
 	for _, d := range desired {

@@ -226,6 +226,35 @@ func TestNewAgentStartsOnlyWhatIsNotRunning(t *testing.T) {
 	}
 }
 
+func TestScheduleReadAgainChangesNothing(t *testing.T) {
+	s := NewStep(StepConfig{})
+	b := newBox(t)
+	sched := []DesiredUnit{launched("a.service"), launched("b.service")}
+	s.SetSchedule(sched)
+	if jobs := b.step(s); kinds(jobs) != "start a.service, start b.service" {
+		t.Fatalf("first schedule: %q", kinds(jobs))
+	}
+	b.finish(s, "a.service", "done", "active")
+	b.finish(s, "b.service", "done", "active")
+	b.step(s)
+	s.SetSchedule(sched)
+	if r := s.Ready(); !r.Empty() {
+		t.Fatalf("the same schedule read again asks for %+v", r)
+	}
+	// The reader's buffer, reused for another schedule: that is a change.
+	sched[1].State = unit.StateInactive
+	s.SetSchedule(sched)
+	if jobs := b.step(s); kinds(jobs) != "stop b.service" {
+		t.Fatalf("b.service made inactive in the same buffer: %q, want it stopped", kinds(jobs))
+	}
+	b.finish(s, "b.service", "done", "inactive")
+	sched[1].State = unit.StateLaunched
+	s.SetSchedule(sched)
+	if jobs := b.step(s); kinds(jobs) != "start b.service" {
+		t.Fatalf("b.service launched again: %q, want it started", kinds(jobs))
+	}
+}
+
 func TestOneUnitsFileTroubleStaysWithIt(t *testing.T) {
 	s := NewStep(StepConfig{RetryMin: 10 * time.Second})
 	b := newBox(t)

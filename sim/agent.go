@@ -20,9 +20,11 @@ func (w *World) agentTick(i int32) {
 	m := w.machines[i]
 	if !m.cut && m.agent != nil {
 		m.agent.Tick(w.now)
-		m.agent.SetSchedule(w.desiredFor(i))
+		read := w.readSchedule(i)
 		w.agentRun(i)
-		w.noteDue(i)
+		if read {
+			w.noteDue(i)
+		}
 		w.checkDue(i)
 	}
 	w.schedule(m.scaled(w.cfg.AgentInterval), evAgentTick, i, 0)
@@ -35,9 +37,23 @@ func (w *World) agentWake(i int32) {
 	if m.cut || m.agent == nil {
 		return
 	}
-	m.agent.SetSchedule(w.desiredFor(i))
+	w.readSchedule(i)
 	w.agentRun(i)
 	w.noteDue(i) // what is due follows what the agent read
+}
+
+// readSchedule hands machine i's agent its schedule as the registry
+// holds it now, and reports whether it changed since the agent's last
+// read: an unchanged schedule is the very list the step already has,
+// which changes nothing in it, so it is not built again.
+func (w *World) readSchedule(i int32) bool {
+	m := w.machines[i]
+	if v := w.reg.schedVer[i]; v != m.readVer {
+		m.readVer = v
+		m.agent.SetSchedule(w.desiredFor(i))
+		return true
+	}
+	return false
 }
 
 // watchRelist is how long an agent whose watch was lost takes to list

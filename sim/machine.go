@@ -33,7 +33,8 @@ type machine struct {
 	// its schedule watch delivers nothing until then (a member cut off
 	// from etcd's quorum): only the agent's own reads see changes
 	stallUntil time.Duration
-	due        int // units with a start due (noteDue)
+	readVer    int64 // the registry's schedule version its agent read last; -1: none
+	due        int   // units with a start due (noteDue)
 }
 
 // scaled stretches an interval by the machine's clock skew.
@@ -46,7 +47,7 @@ func (m *machine) scaled(d time.Duration) time.Duration {
 func (w *World) boot(i int32) {
 	m := w.machines[i]
 	m.up, m.cut, m.units, m.sdChanged, m.woken, m.watchLost, m.due = true, false, nil, true, false, false, 0
-	m.stallUntil = 0
+	m.stallUntil, m.readVer = 0, -1
 	m.agent = agent.NewStep(w.cfg.agentStep())
 	m.inc++
 	w.schedule(0, evHeartbeat, i, 0) // registers at once...

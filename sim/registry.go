@@ -13,6 +13,7 @@ type registry struct {
 	leaseUntil []time.Duration // per machine: its lease holds while now < leaseUntil
 	registered []bool          // per machine: its record is there (removed lazily when the lease ran out)
 	sched      [][]entry       // per machine: its schedule, sorted by unit
+	schedVer   []int64         // per machine: bumped at every change of its schedule
 	where      []int32         // per non-global unit: its machine, -1 if none
 
 	leader      int32 // machine holding the leader lease, -1 if none
@@ -42,6 +43,7 @@ func (r *registry) addMachine() {
 	r.leaseUntil = append(r.leaseUntil, 0)
 	r.registered = append(r.registered, false)
 	r.sched = append(r.sched, nil)
+	r.schedVer = append(r.schedVer, 0)
 }
 
 func (r *registry) addUnit() { r.where = append(r.where, -1) }
@@ -101,6 +103,7 @@ func (r *registry) put(m, u int32, port uint16, desired uint8, global bool) {
 	if !global {
 		r.where[u] = m
 	}
+	r.schedVer[m]++
 	r.writes++
 }
 
@@ -110,6 +113,7 @@ func (r *registry) drop(m, u int32, global bool) {
 	for i, e := range s {
 		if e.u == u {
 			r.sched[m] = append(s[:i], s[i+1:]...)
+			r.schedVer[m]++
 			break
 		}
 	}
