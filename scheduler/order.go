@@ -1,5 +1,7 @@
 package scheduler
 
+import "slices"
+
 // minHeap is a min-heap of int32 (unit positions or ranks), written out
 // so that pushing and popping allocate nothing per element.
 type minHeap []int32
@@ -49,6 +51,16 @@ func (h minHeap) len() int { return len(h) }
 // behind a cycle get no rank.
 func (p *pass) scheduleOrder() {
 	n := len(p.units)
+	p.order = make([]int32, 0, n)
+	if !p.anyPeers() { // no MachineOf to follow: name order
+		for u := int32(0); int(u) < n; u++ {
+			if in := &p.info[u]; in.active && !in.global {
+				in.rank = int32(len(p.order))
+				p.order = append(p.order, u)
+			}
+		}
+		return
+	}
 	indegree := make([]int32, n)
 	followers := make([][]int32, n)
 	ready := &minHeap{}
@@ -77,4 +89,16 @@ func (p *pass) scheduleOrder() {
 			}
 		}
 	}
+}
+
+// anyPeers reports whether an active non-global unit has a MachineOf
+// peer to follow.
+func (p *pass) anyPeers() bool {
+	for u := range p.info {
+		in := &p.info[u]
+		if in.active && !in.global && slices.ContainsFunc(in.peers, func(v int32) bool { return v >= 0 }) {
+			return true
+		}
+	}
+	return false
 }

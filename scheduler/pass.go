@@ -73,13 +73,14 @@ type globalPlacement struct {
 	port uint16
 }
 
-// newPass indexes snap for one pass, using index if it fits the units.
-func newPass(snap *Snapshot, index *unitIndex) (*pass, error) {
+// newPass indexes snap for one pass, using index if it fits the units
+// and spare's array for the units' working state if it is large enough.
+func newPass(snap *Snapshot, index *unitIndex, spare []unitInfo) (*pass, error) {
 	p := &pass{mpos: make(map[string]int32, len(snap.Machines))}
 	if err := p.indexMachines(snap.Machines); err != nil {
 		return nil, err
 	}
-	if err := p.indexUnits(snap.Units, index); err != nil {
+	if err := p.indexUnits(snap.Units, index, spare); err != nil {
 		return nil, err
 	}
 	n := len(p.machines)
@@ -128,7 +129,7 @@ func (p *pass) indexMachines(ms []Machine) error {
 // requirements), else from a new index, which p.index then holds; the
 // desired states, metadata masks and MachineID targets come from this
 // snapshot every time.
-func (p *pass) indexUnits(us []Unit, index *unitIndex) error {
+func (p *pass) indexUnits(us []Unit, index *unitIndex, spare []unitInfo) error {
 	p.units = make([]*Unit, len(us))
 	for i := range us {
 		p.units[i] = &us[i]
@@ -147,7 +148,12 @@ func (p *pass) indexUnits(us []Unit, index *unitIndex) error {
 	n := len(index.pats.globs)
 	p.hosts, p.holders, p.replacers = make([]map[int32]int32, n), make([]map[int32]int32, n), make([]map[int32]int32, n)
 	p.metadataMasks()
-	p.info = make([]unitInfo, len(p.units))
+	if cap(spare) >= len(p.units) {
+		p.info = spare[:len(p.units)]
+		clear(p.info)
+	} else {
+		p.info = make([]unitInfo, len(p.units))
+	}
 	for i, u := range p.units {
 		st, in := &index.static[i], &p.info[i]
 		in.u, in.rank = u, -1

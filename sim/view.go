@@ -38,7 +38,8 @@ func (w *World) view() leader.View {
 // machine listed with whether it holds a lease: the liveness check's own
 // view, apart from the leader's.
 func (w *World) snapshot() *scheduler.Snapshot {
-	s := &scheduler.Snapshot{Placements: make([]scheduler.Placement, 0, w.placements())}
+	s := &scheduler.Snapshot{Placements: make([]scheduler.Placement, 0, w.placements()),
+		Machines: make([]scheduler.Machine, 0, len(w.machines)), Units: make([]scheduler.Unit, 0, len(w.units))}
 	for i, m := range w.machines {
 		s.Machines = append(s.Machines, scheduler.Machine{ID: m.id, Metadata: m.meta, Alive: w.reg.alive(int32(i), w.now)})
 	}

@@ -36,6 +36,7 @@ type options struct {
 	report          string
 	quiet           bool
 	cpuProfile      string
+	memProfile      string
 	emitScenario    string
 	cfg             sim.Config // knobs; fields not set stay as the run's own
 	help            bool
@@ -88,6 +89,7 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.report, "report", "", "write an HTML report to `FILE`")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line, and no summary unless the run fails")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile at the end of the run to `FILE` (what the world holds, and what it allocated)")
 	fs.StringVar(&o.emitScenario, "emit-scenario", "", "write the scenario that runs (a swarm's, or a file's with the flags' changes) to `FILE`, to replay it or keep it as a test")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
 	return fs
@@ -237,7 +239,7 @@ func (o *options) override(c sim.Config) sim.Config {
 }
 
 // outputFlags change what is printed or written, not what runs.
-var outputFlags = map[string]bool{"json": true, "report": true, "quiet": true, "cpuprofile": true, "emit-scenario": true, "help": true}
+var outputFlags = map[string]bool{"json": true, "report": true, "quiet": true, "cpuprofile": true, "memprofile": true, "emit-scenario": true, "help": true}
 
 // modeFlags choose what runs; replay puts them first.
 var modeFlags = map[string]bool{"scenario": true, "swarm": true}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -233,7 +234,31 @@ func execute(j *job, o *options, e env) (measure, error) {
 	if err := stop(); err != nil {
 		return measure{}, err
 	}
+	if err := writeHeapProfile(o.memProfile); err != nil {
+		return measure{}, err
+	}
 	return measure{build: j.build, run: p.elapsed(), cpu: p.cpu, mem: p.mem}, nil
+}
+
+// writeHeapProfile writes the heap profile of --memprofile, if asked,
+// after a collection: what is live is what the world holds at its end.
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return usageError("--memprofile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return nil
 }
 
 // startProfile starts the CPU profile of --cpuprofile, if asked, and
