@@ -25,6 +25,9 @@ func resolveDesired(in []DesiredUnit) ([]DesiredUnit, map[string]bool) {
 			listed[d.Name] = true
 		}
 	}
+	if namesAscending(want, func(d DesiredUnit) string { return d.Name }) {
+		return want, listed // the usual case: one entry per name, in order
+	}
 	slices.SortFunc(want, compareDesired)
 	want = slices.CompactFunc(want, func(a, b DesiredUnit) bool { return a.Name == b.Name })
 	return want, listed
@@ -57,8 +60,23 @@ func resolveCurrentInto(dst, in []CurrentUnit) []CurrentUnit {
 			have = append(have, c)
 		}
 	}
+	if namesAscending(have, func(c CurrentUnit) string { return c.Name }) {
+		return have // the usual case: one entry per name, in order
+	}
 	slices.SortFunc(have, compareCurrent)
 	return slices.CompactFunc(have, func(a, b CurrentUnit) bool { return a.Name == b.Name })
+}
+
+// namesAscending reports whether the names of s are strictly ascending:
+// sorted, and no name twice, so that sorting and compacting would leave
+// s as it is.
+func namesAscending[T any](s []T, name func(T) string) bool {
+	for i := 1; i < len(s); i++ {
+		if name(s[i-1]) >= name(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // compareCurrent orders current units by name and, within a name, puts
