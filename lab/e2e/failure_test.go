@@ -227,3 +227,39 @@ func TestEtcdMemberLost(t *testing.T) {
 	t.Logf("with %s (an etcd member) dead, the cluster listed %d machines and started 3 units %v after the crash",
 		member.Hostname, len(up()), time.Since(t0).Round(10*time.Millisecond))
 }
+
+// TestMemberCutOffOthersStayListed: an etcd member cut off from the
+// network takes nobody else's lease with it. A machine whose etcd client
+// had its lease renewals on that member's connection renews through the
+// others before its lease runs out, and stays listed throughout.
+func TestMemberCutOffOthersStayListed(t *testing.T) {
+	need(t)
+	lead := leader(t)
+	var victim *cluster.Machine
+	for _, m := range up() {
+		if m.Member && m != lead {
+			victim = m
+		}
+	}
+	cut(t, victim)
+	start := time.Now()
+	for time.Since(start) < 2*agentTTL+slack {
+		ms, err := lab.Client().Machines(t.Context())
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue // the API's own etcd client may be between members
+		}
+		listed := map[string]bool{}
+		for _, m := range ms {
+			listed[m.ID] = true
+		}
+		for _, m := range up() {
+			if m != victim && !listed[m.ID] {
+				t.Fatalf("%s dropped out of the machine list %v after %s was cut off",
+					m.Hostname, time.Since(start).Round(10*time.Millisecond), victim.Hostname)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("with %s cut off, the %d others stayed listed for %v", victim.Hostname, len(up())-1, time.Since(start).Round(time.Second))
+}
