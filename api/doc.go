@@ -20,6 +20,12 @@
 // fleetd through an Inspector and forwarded there by any other fleetd;
 // and each unit state's port. Client.Status and Client.Journal call them.
 //
+// A unit's options are checked as fleetctl checks a file (unit.NewFile):
+// nothing systemd would read back differently is stored. A value sent
+// continued over lines, each ending in a backslash (fleet 1.0's fleetctl
+// sends them so), is read as systemd reads the file: joined
+// (unit.JoinContinuations).
+//
 // Two rules hold for every request: a request that is refused changes nothing
 // (every check runs before the first write), and every failure is
 // answered as {"error":{"code":N,"message":"..."}} with a message that

@@ -272,3 +272,28 @@ func TestPutTemplateWithSpecifiers(t *testing.T) {
 	wantError(t, f.put("me@.service", `{"options":`+self+`}`), http.StatusBadRequest, "MachineOf", "itself")
 	f.unchanged(t, before)
 }
+
+// fleet 1.0's fleetctl sends an ExecStart written over lines with its
+// backslash-newlines, as the unit parser of its day kept them. The unit
+// is accepted and stored as systemd reads the file: the same options and
+// hash as the file parsed here.
+func TestPutReadsContinuedValuesAsSystemdDoes(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	file := "[Service]\nExecStart=/bin/sh -c \\\n  'while true; do echo hi; sleep 1; done'\nRestart=always\n"
+	sent := `{"desiredState":"launched","options":[` +
+		`{"section":"Service","name":"ExecStart","value":"/bin/sh -c \\\n  'while true; do echo hi; sleep 1; done'"},` +
+		`{"section":"Service","name":"Restart","value":"always"}]}`
+	wantStatus(t, f.put("continued.service", sent), http.StatusCreated)
+	want, err := unit.ParseString(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.reg.Job(f.ctx, "continued.service")
+	if err != nil || j.Hash != want.Hash() {
+		t.Fatalf("job %+v, %v; want the hash of the file as systemd reads it, %s", j, err, want.Hash().Short())
+	}
+	stored, err := f.reg.File(f.ctx, j.Hash)
+	if err != nil || !reflect.DeepEqual(stored.Options, want.Options) {
+		t.Fatalf("stored %v, %v; want %v", stored, err, want.Options)
+	}
+}

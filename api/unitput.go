@@ -77,7 +77,9 @@ func checkPut(name string, body Unit) (putRequest, error) {
 		return req, errorf(http.StatusBadRequest, "%w", err)
 	}
 	if len(body.Options) > 0 {
-		f, _, err := unit.CheckSubmission(name, body.Options)
+		// fleet 1.0's fleetctl sends a value written over several lines
+		// with its backslash-newlines: read it as systemd would.
+		f, _, err := unit.CheckSubmission(name, unit.JoinContinuations(body.Options))
 		if errors.Is(err, unit.ErrTooLarge) {
 			return req, errorf(http.StatusRequestEntityTooLarge, "options: %w", err)
 		}
