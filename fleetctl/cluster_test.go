@@ -41,6 +41,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// engineInterval is the test clusters' engine_reconcile_interval.
+const engineInterval = 100 * time.Millisecond
+
 // startCluster starts one fleetd per spec under key prefix; etcdURL ""
 // makes the first embed etcd.
 func startCluster(t *testing.T, prefix, etcdURL string, specs []machineSpec) *testCluster {
@@ -50,7 +53,7 @@ func startCluster(t *testing.T, prefix, etcdURL string, specs []machineSpec) *te
 		c := fleetd.Defaults()
 		c.MachineID, c.PublicIP, c.Metadata = m.id, m.ip, m.metadata
 		c.EtcdKeyPrefix = prefix
-		c.AgentTTL, c.EngineInterval, c.LeaderTTL = 10*time.Second, 100*time.Millisecond, 2*time.Second
+		c.AgentTTL, c.EngineInterval, c.LeaderTTL = 10*time.Second, engineInterval, 2*time.Second
 		// Over http:// too, for the other fleetds to forward status and
 		// journal calls to.
 		c.APIListen = []string{"unix://" + filepath.Join(t.TempDir(), "fleet.sock"), "http://127.0.0.1:0"}
@@ -142,24 +145,39 @@ func (tc *testCluster) settle(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := ""
+	var quiet time.Time // since when a unit wanted active has had no machine
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if last = unsettled(context.Background(), c); last == "" {
+		var unplaced bool
+		if last, unplaced = unsettled(context.Background(), c); last != "" {
+			quiet = time.Time{}
+			continue
+		}
+		// A unit that no machine can take stays without one; a unit just
+		// started has none until the engine's next pass: wait out a few.
+		switch {
+		case !unplaced:
+			return
+		case quiet.IsZero():
+			quiet = time.Now()
+		case time.Since(quiet) > 5*engineInterval:
 			return
 		}
 	}
 	t.Fatalf("cluster did not settle in 20s: %s", last)
 }
 
-// unsettled says what is not settled yet, or "".
-func unsettled(ctx context.Context, c *conn) string {
+// unsettled says what is not settled yet, or "", and whether a unit
+// wanted active has no machine (it may be waiting for the engine).
+func unsettled(ctx context.Context, c *conn) (string, bool) {
 	v, err := readView(ctx, c, nil)
 	if err != nil {
-		return err.Error()
+		return err.Error(), false
 	}
 	reached, err := globalsReached(v)
 	if err != nil {
-		return err.Error()
+		return err.Error(), false
 	}
+	unplaced := false
 	rows := map[string][]api.UnitState{}
 	for _, st := range v.states {
 		rows[st.Name] = append(rows[st.Name], st)
@@ -170,20 +188,21 @@ func unsettled(ctx context.Context, c *conn) string {
 		switch {
 		case u.DesiredState == "inactive" || (!isGlobal(u) && u.MachineID == ""):
 			if len(r) > 0 {
-				return fmt.Sprintf("%s still reported by %d machines", u.Name, len(r))
+				return fmt.Sprintf("%s still reported by %d machines", u.Name, len(r)), false
 			}
+			unplaced = unplaced || u.DesiredState != "inactive"
 		case isGlobal(u):
 			if g := reached[u.Name]; len(r) != g.Eligible || g.Reached != g.Eligible {
-				return fmt.Sprintf("global %s: %d rows, %+v", u.Name, len(r), *g)
+				return fmt.Sprintf("global %s: %d rows, %+v", u.Name, len(r), *g), false
 			}
 		case len(r) != 1 || r[0].MachineID != u.MachineID || u.CurrentState != u.DesiredState:
-			return fmt.Sprintf("%s: %s on %q, %d rows", u.Name, u.CurrentState, u.MachineID, len(r))
+			return fmt.Sprintf("%s: %s on %q, %d rows", u.Name, u.CurrentState, u.MachineID, len(r)), false
 		}
 	}
 	for name := range rows {
-		return name + " is reported but is not in the registry"
+		return name + " is reported but is not in the registry", false
 	}
-	return ""
+	return "", unplaced
 }
 
 // destroyAll removes every unit, waits for the cluster to settle, and
