@@ -6,7 +6,7 @@ BIN           := bin
 export GOTOOLCHAIN := local
 export GOFLAGS     := -buildvcs=false
 
-.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench vagrant-certs soak clean
+.PHONY: all build test unit-test race parity lint fmt vet staticcheck bench bench-scale sim fuzz demo lab-up lab-down lab-check lab-bench vagrant-certs vagrant-box soak clean
 
 all: build
 
@@ -107,6 +107,11 @@ VAGRANT_SUBNET ?= $(or $(LAB_SUBNET),172.17.8)
 vagrant-certs:
 	$(GO) run ./lab/vagrant/vagrantcerts $(or $(FLEET_TLS_DIR),.vagrant/fleet-tls) \
 		core-01=$(VAGRANT_SUBNET).101 core-02=$(VAGRANT_SUBNET).102 core-03=$(VAGRANT_SUBNET).103
+
+## vagrant-box: the Vagrant lab's local box (Debian 12 from Debian's
+## packages, for libvirt), cached; prints its directory (FLEET_BOX_DIR)
+vagrant-box:
+	@lab/vagrant/box/build.sh
 
 ## lab-check: the Vagrant lab's checks alone (also part of make test)
 lab-check:

@@ -50,18 +50,50 @@ func TestVagrantfileSyntax(t *testing.T) {
 }
 
 func TestVagrantValidate(t *testing.T) {
+	box := t.TempDir()
+	for _, f := range []string{"fleet-debian.box", "vmlinuz", "initrd.img"} {
+		if err := os.WriteFile(filepath.Join(box, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"flatcar", nil, "validated successfully"},
+		{"local box", []string{"FLEET_BOX=local", "FLEET_BOX_DIR=" + box, "FLEET_LIBVIRT_DRIVER=qemu"}, "validated successfully"},
+		{"local box missing", []string{"FLEET_BOX=local", "FLEET_BOX_DIR=" + t.TempDir()}, "run make vagrant-box"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := vagrantValidate(t, tc.env)
+			if (err == nil) != (tc.want == "validated successfully") || !strings.Contains(out, tc.want) {
+				t.Fatalf("vagrant validate --ignore-provider: %v, want %q in\n%s", err, tc.want, out)
+			}
+		})
+	}
+}
+
+// vagrantValidate runs vagrant validate on the Vagrantfile with env
+// added, in a Vagrant home of its own.
+func vagrantValidate(t *testing.T, env []string) (string, error) {
 	vagrant := tool(t, "vagrant")
 	cmd := isolated([]string{vagrant, "validate", "--ignore-provider"}, false)
 	cmd.Dir = "../.."
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), "VAGRANT_HOME="+filepath.Join(home, "vagrant.d"),
 		"VAGRANT_DOTFILE_PATH="+filepath.Join(home, "dot-vagrant"), "VAGRANT_CHECKPOINT_DISABLE=1", "VAGRANT_NO_COLOR=1")
+	cmd.Env = append(cmd.Env, env...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "validated successfully") {
-		t.Fatalf("vagrant validate --ignore-provider: %v\n%s", err, out)
-	}
 	t.Logf("vagrant validate: %v", time.Since(start).Round(10*time.Millisecond))
+	return string(out), err
+}
+
+func TestBoxBuildScript(t *testing.T) {
+	if out, err := exec.Command(tool(t, "bash"), "-n", "box/build.sh").CombinedOutput(); err != nil {
+		t.Fatalf("bash -n box/build.sh: %v\n%s", err, out)
+	}
 }
 
 func TestProvisionScript(t *testing.T) {
