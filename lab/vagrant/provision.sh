@@ -10,6 +10,8 @@
 # and NAME.pem, NAME-key.pem are in /tmp/fleet-upload/tls; etcd and the
 # API over TCP then speak TLS and require certificates the lab's CA
 # signed) or "insecure" (plain HTTP, open to the private network).
+# ETCD_REQUEST_TIMEOUT, when set, becomes etcd_request_timeout (a CPU
+# emulated by QEMU needs more than fleet's 1s for etcd to answer).
 # With PROVISION_CONF_ONLY=FILE it only writes the fleet.conf to FILE
 # (the lab's tests check it with fleetd's own configuration reader).
 set -eu
@@ -77,6 +79,9 @@ etcd_client_url=$scheme://$ip:2379
 etcd_data_dir=/var/lib/fleet/etcd
 $security_conf
 CONF
+if [ -n "${ETCD_REQUEST_TIMEOUT:-}" ]; then
+	echo "etcd_request_timeout=$ETCD_REQUEST_TIMEOUT" >>"$conf.new"
+fi
 mv "$conf.new" "$conf"
 if [ -n "${PROVISION_CONF_ONLY:-}" ]; then
 	exit 0

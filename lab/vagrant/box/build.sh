@@ -78,6 +78,12 @@ install -d -m 0700 -o 1000 -g 1000 "$root/home/vagrant/.ssh"
 install -m 0600 -o 1000 -g 1000 "$root/tmp/vagrant.pub" "$root/home/vagrant/.ssh/authorized_keys"
 rm -f "$root/tmp/vagrant.pub"
 printf 'UseDNS no\n' >"$root/etc/ssh/sshd_config.d/vagrant.conf"
+# Every VM makes host keys of its own at its first boot: none in the box.
+rm -f "$root"/etc/ssh/ssh_host_*
+mkdir -p "$root/etc/systemd/system/ssh.service.d"
+# (before Debian's own check of sshd's configuration, which needs them)
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+	>"$root/etc/systemd/system/ssh.service.d/host-keys.conf"
 # No console login prompt to wait for, no time spent on a serial getty.
 chroot "$root" systemctl mask serial-getty@ttyS0.service
 HOOK
