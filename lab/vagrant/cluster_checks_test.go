@@ -178,9 +178,11 @@ func (r *vagrantRun) crash() {
 		return err
 	})
 	r.check(fmt.Sprintf("failover: %s booted again rejoins", machine), func() error {
+		start := time.Now()
 		if _, err := r.vagrant(20*time.Minute, "up", "--provider=libvirt", machine); err != nil {
 			return err
 		}
+		r.figures = append(r.figures, fmt.Sprintf("one VM booted again %d s", int(time.Since(start).Seconds())))
 		_, err := waitFor(5*time.Minute, func() (bool, string) {
 			out, err := r.fleetctl("list-machines", "--no-legend")
 			if err != nil {
@@ -258,4 +260,43 @@ func virshNames(args ...string) []string {
 		names = append(names, f[0])
 	}
 	return names
+}
+
+// hundred starts 100 instances of a template and times them until all
+// are active, spread over the three VMs.
+func (r *vagrantRun) hundred() {
+	r.unitFile("many@.service", fmt.Sprintf(loopService, "many %i"))
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("many@%d.service", i+1)
+	}
+	r.check("scale: 100 units started", func() error {
+		start := time.Now()
+		if _, err := r.fleetctlWithin(15*time.Minute, append([]string{"start", "--no-block"}, names...)...); err != nil {
+			return err
+		}
+		_, err := waitFor(15*time.Minute, func() (bool, string) {
+			at, err := r.listUnits()
+			if err != nil {
+				return false, err.Error()
+			}
+			n := 0
+			for _, name := range names {
+				if len(at[name]) == 1 {
+					n++
+				}
+			}
+			return n == len(names), fmt.Sprintf("%d of %d active", n, len(names))
+		})
+		if err == nil {
+			took := time.Since(start)
+			r.figures = append(r.figures, fmt.Sprintf("100 units started %.1f s", took.Seconds()))
+			fmt.Printf("     100 units active %.1f s after fleetctl start\n", took.Seconds())
+		}
+		return err
+	})
+	r.check("scale: 100 units destroyed", func() error {
+		_, err := r.fleetctlWithin(15*time.Minute, append([]string{"destroy"}, names...)...)
+		return err
+	})
 }

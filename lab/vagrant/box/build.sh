@@ -7,7 +7,8 @@
 # needs (systemd, D-Bus). The disk has no boot loader: the Vagrantfile
 # boots the kernel and initramfs kept beside the box.
 #
-# Usage: build.sh [CACHE_DIR]   (default ${XDG_CACHE_HOME:-~/.cache}/fleet-vagrant-box)
+# Usage: build.sh [CACHE_DIR]   (default /var/cache/fleet-vagrant-box: libvirt's
+# QEMU, which runs as its own user, reads the kernel there, never in ~root)
 #
 # The result is cached under CACHE_DIR/KEY, KEY being a digest of this
 # script: a second run with the script unchanged prints the paths and
@@ -17,7 +18,7 @@
 # fleet-debian.box, vmlinuz and initrd.img.
 set -euo pipefail
 
-cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/fleet-vagrant-box}
+cache=${1:-/var/cache/fleet-vagrant-box}
 key=$(sha256sum "$0" | cut -c1-16)
 out=$cache/$key
 say() { printf 'vagrant-box: %s\n' "$*" >&2; }
@@ -116,7 +117,8 @@ end
 EOF
 tar -C "$work" -cf "$work/fleet-debian.box" metadata.json Vagrantfile box.img
 
-mkdir -p "$out"
+mkdir -p -m 0755 "$cache" "$out"
+chmod 0644 "$work/fleet-debian.box" "$work/vmlinuz" "$work/initrd.img"
 mv "$work/fleet-debian.box" "$work/vmlinuz" "$work/initrd.img" "$out/"
 say "built in $((SECONDS - start)) s: $out ($(du -sh "$out" | cut -f1))"
 echo "$out"
