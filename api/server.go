@@ -249,7 +249,9 @@ func (s *server) dispatch(methods []method) http.Handler {
 	})
 }
 
-// checkReady refuses requests until the daemon is ready.
+// checkReady refuses requests until the daemon is ready (fleetd: until
+// its machine first registers; a lease renewed late later does not take
+// the API away).
 func (s *server) checkReady(w http.ResponseWriter) error {
 	if s.opts.Ready == nil || s.opts.Ready() {
 		return nil

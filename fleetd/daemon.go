@@ -232,7 +232,7 @@ func (d *Daemon) listenAll() ([]net.Listener, error) {
 func (d *Daemon) handler(reg *registry.Etcd, listing *registry.Listing, machineID string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", d.metrics.handler(d.opts.Logger))
-	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Registered,
+	mux.Handle("/", api.NewServer(reg, api.Options{Version: d.opts.Version, Ready: d.runner.Started,
 		PageSize: d.cfg.TokenLimit, Lister: listing, OnError: d.requestFailed,
 		Observe:   d.metrics.Request,
 		MachineID: machineID, Inspector: d.opts.Inspector, Forwarder: d.forwarder, Stopping: d.stopping, Health: reg.CheckSpace}))

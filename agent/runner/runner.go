@@ -49,6 +49,7 @@ type Runner struct {
 	step       *agent.Step
 	lease      clientv3.LeaseID
 	registered bool
+	started    bool                 // registered at least once
 	queued     map[jobKey]time.Time // when each job in flight was queued
 }
 
@@ -74,6 +75,14 @@ func New(reg *registry.Etcd, sd agent.Systemd, cfg Config) *Runner {
 	}
 	log := cfg.Logger.With("component", "agent", "machine", cfg.Machine.ID)
 	return &Runner{reg: reg, sd: sd, cfg: cfg, log: log, step: agent.NewStep(cfg.Step), queued: map[jobKey]time.Time{}}
+}
+
+// Started reports whether the machine has registered at least once:
+// fleetd is up, though its lease may be between sessions now.
+func (r *Runner) Started() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started
 }
 
 // Registered reports whether the machine holds its lease now.
@@ -127,7 +136,7 @@ func (r *Runner) session(ctx context.Context) error {
 		return err
 	}
 	r.mu.Lock()
-	r.lease, r.registered = g.ID, true
+	r.lease, r.registered, r.started = g.ID, true, true
 	r.step.Restarted() // states were under the old lease: publish them all again
 	r.mu.Unlock()
 	rev, err := r.readSchedule(ctx)

@@ -33,7 +33,7 @@ func place(t *testing.T, reg *registry.Etcd, name, body string, s unit.State) {
 	}
 }
 
-func startAgent(t *testing.T, reg *registry.Etcd, sd agent.Systemd, cfg runner.Config) {
+func startAgent(t *testing.T, reg *registry.Etcd, sd agent.Systemd, cfg runner.Config) *runner.Runner {
 	t.Helper()
 	cfg.Machine = registry.Machine{ID: "m1"}
 	cfg.TTL, cfg.Interval = 2*time.Second, 100*time.Millisecond
@@ -43,6 +43,33 @@ func startAgent(t *testing.T, reg *registry.Etcd, sd agent.Systemd, cfg runner.C
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = r.Run(ctx) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
+	return r
+}
+
+// A lease lost (here revoked) ends the session: the machine is not
+// registered until the next one, but fleetd has started and stays so.
+func TestLeaseLostLeavesTheAgentStarted(t *testing.T) {
+	reg := registry.New(etcdtest.Start(t).Client(t), "")
+	r := startAgent(t, reg, memsd.New(), runner.Config{})
+	if r.Started() {
+		t.Fatal("started before its first registration")
+	}
+	waitFor(t, "the first registration", r.Registered)
+	cli := reg.Client()
+	leases, err := cli.Leases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leases.Leases {
+		if _, err := cli.Revoke(context.Background(), l.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the session to end", func() bool { return !r.Registered() })
+	if !r.Started() {
+		t.Fatal("no longer started between sessions")
+	}
+	waitFor(t, "the next session", r.Registered)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
