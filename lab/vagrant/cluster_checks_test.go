@@ -272,10 +272,19 @@ func (r *vagrantRun) hundred() {
 	}
 	r.check("scale: 100 units started", func() error {
 		start := time.Now()
-		if _, err := r.fleetctlWithin(15*time.Minute, append([]string{"start", "--no-block"}, names...)...); err != nil {
+		// As an operator would: a command that fails on a timeout is run
+		// again (starting what is started already changes nothing).
+		var err error
+		for try := 1; try <= 3; try++ {
+			if _, err = r.fleetctlWithin(15*time.Minute, append([]string{"start", "--no-block"}, names...)...); err == nil {
+				break
+			}
+			fmt.Printf("     fleetctl start, try %d: %s\n", try, lastLine(err.Error()))
+		}
+		if err != nil {
 			return err
 		}
-		_, err := waitFor(15*time.Minute, func() (bool, string) {
+		_, err = waitFor(15*time.Minute, func() (bool, string) {
 			at, err := r.listUnits()
 			if err != nil {
 				return false, err.Error()
@@ -299,4 +308,11 @@ func (r *vagrantRun) hundred() {
 		_, err := r.fleetctlWithin(15*time.Minute, append([]string{"destroy"}, names...)...)
 		return err
 	})
+}
+
+// lastLine returns the last line of s that is not blank: what fleetctl
+// said last.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

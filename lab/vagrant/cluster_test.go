@@ -20,7 +20,7 @@ import (
 // volume behind.
 
 const (
-	vagrantAgentTTL = 10 * time.Second
+	vagrantAgentTTL = 20 * time.Second
 	// vagrantSlack covers what a CPU emulated by QEMU adds: a unit's
 	// start, systemd's and fleetd's own work, etcd's lease revocation.
 	vagrantSlack = 30 * time.Second
@@ -62,7 +62,7 @@ func TestVagrantCluster(t *testing.T) {
 		"FLEETCTL_ENDPOINT=https://172.17.8.101:8080",
 		// TLS and etcd on an emulated CPU: seconds where a real one takes
 		// milliseconds.
-		"FLEETCTL_REQUEST_TIMEOUT=30", "FLEETCTL_CA_FILE="+filepath.Join(tls, "ca.pem"),
+		"FLEETCTL_REQUEST_TIMEOUT=60", "FLEETCTL_CA_FILE="+filepath.Join(tls, "ca.pem"),
 		"FLEETCTL_CERT_FILE="+filepath.Join(tls, "fleetctl.pem"), "FLEETCTL_KEY_FILE="+filepath.Join(tls, "fleetctl-key.pem"))
 	stop := startLibvirt(t)
 	defer stop()
