@@ -11,7 +11,7 @@
 //	scheduler, unit, agent.Plan           runs it            runs it
 //	agent.Step, engine/leader             runs it            runs it
 //	registry                              etcd v3            virtual: leases, revisions, guards,
-//	                                                         latency, lost answers, lost watches,
+//	                                                         latency, lost answers, lost and silent watches,
 //	                                                         bodies that do not decode
 //	systemd                               D-Bus              virtual: starts that hang or are slow,
 //	                                                         programs that exit or fail, Restart=
@@ -19,7 +19,8 @@
 //	time                                  wall clock         virtual clock, one goroutine
 //
 // Faults (crashes, partitions, leader loss, slow registry, lost
-// heartbeats, lost commit answers, lost watches, clock skew) are injected
+// heartbeats, lost commit answers and body reads, lost or silent watches,
+// clock skew) are injected
 // at chosen virtual times. Safety is checked after every commit, the
 // agents' invariants (a due start is queued within an agent interval; no
 // unit is started again after it ended on its own unless launched anew)
