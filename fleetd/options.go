@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetsim/fleet/internal/shortdur"
 )
 
 // option is one configuration key: its help text, the kind of value it
@@ -54,7 +56,7 @@ var options = []option{
 	durOpt("engine_leader_ttl", "engine leadership lease (seconds or a duration)", func(c *Config) *time.Duration { return &c.LeaderTTL }),
 	boolOpt("purge_on_shutdown", "stop and unload every unit when fleetd stops", func(c *Config) *bool { return &c.PurgeOnShutdown }),
 	{"etcd_auto_compaction_retention", "history the embedded etcd keeps before compacting it (a duration; 0: never compact)", "duration",
-		setRetention, func(c *Config) string { return showDuration(c.EtcdAutoCompactionRetention) }},
+		setRetention, func(c *Config) string { return shortdur.Format(c.EtcdAutoCompactionRetention) }},
 	{"etcd_quota_backend_bytes", "backend quota of the embedded etcd (bytes, or with KiB, MiB, GiB; 0: etcd's 2 GiB)", "size",
 		setBytes, func(c *Config) string { return strconv.FormatInt(c.EtcdQuotaBackendBytes, 10) }},
 	strOpt("etcd_peer_certfile", "TLS certificate the embedded etcd serves its peers with, and presents to them (both server and client use)", func(c *Config) *string { return &c.EtcdPeer.CertFile }),
@@ -131,20 +133,7 @@ func durOpt(key, help string, f func(*Config) *time.Duration) option {
 			*f(c) = d
 			return nil
 		},
-		func(c *Config) string { return showDuration(*f(c)) }}
-}
-
-// showDuration prints d as a Go duration without its zero tails ("1h",
-// not "1h0m0s").
-func showDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+		func(c *Config) string { return shortdur.Format(*f(c)) }}
 }
 
 // setLogFormat accepts text or json.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/unit"
 )
 
@@ -136,16 +137,7 @@ func parseDuration(s string) (time.Duration, error) {
 
 // ShortDuration writes d so that time.ParseDuration reads it back, the
 // short way: 20m, 1h, 1h30m, 2.5s (not 20m0s).
-func ShortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+func ShortDuration(d time.Duration) string { return shortdur.Format(d) }
 
 // parseRate reads a fraction, 0.05 or 5%.
 func parseRate(s string) (float64, error) {
