@@ -1,6 +1,10 @@
 package agent
 
-import "github.com/fleetsim/fleet/unit"
+import (
+	"slices"
+
+	"github.com/fleetsim/fleet/unit"
+)
 
 // Plan compares the units this machine should have (desired) with what it
 // has (current) and returns the tasks that make the second match the
@@ -40,12 +44,15 @@ import "github.com/fleetsim/fleet/unit"
 // call; the executor reports the failure.
 func Plan(desired []DesiredUnit, current []CurrentUnit) []Task {
 	want, inactive := resolveDesired(desired)
-	return planResolved(want, inactive, resolveCurrent(current))
+	var p planner
+	return p.plan(want, inactive, resolveCurrent(current), nil)
 }
 
-// planResolved is Plan over inputs already resolved.
-func planResolved(want []DesiredUnit, inactive map[string]bool, have []CurrentUnit) []Task {
-	var p planner
+// plan is Plan over inputs already resolved, in p's buffers: the tasks
+// are appended to out[:0], or nil is returned if there are none. The
+// step keeps one planner and one task array for all its plans.
+func (p *planner) plan(want []DesiredUnit, inactive map[string]bool, have []CurrentUnit, out []Task) []Task {
+	p.reset()
 	i, j := 0, 0
 	for i < len(want) || j < len(have) {
 		switch {
@@ -65,7 +72,7 @@ func planResolved(want []DesiredUnit, inactive map[string]bool, have []CurrentUn
 			j++
 		}
 	}
-	return p.tasks()
+	return p.tasks(out)
 }
 
 // planner collects the tasks of each phase. Units are fed to it in name
@@ -128,9 +135,16 @@ func (p *planner) settle(d DesiredUnit, active string) {
 	}
 }
 
-// tasks returns the phases in order, with the daemon-reload between the
-// file changes and the state changes, or nil if there is nothing to do.
-func (p *planner) tasks() []Task {
+// reset empties the phases, keeping their arrays.
+func (p *planner) reset() {
+	p.stops, p.unloads, p.loads = p.stops[:0], p.unloads[:0], p.loads[:0]
+	p.holds, p.starts = p.holds[:0], p.starts[:0]
+}
+
+// tasks returns the phases in order in out's array, with the
+// daemon-reload between the file changes and the state changes, or nil if
+// there is nothing to do.
+func (p *planner) tasks(out []Task) []Task {
 	files := len(p.unloads) + len(p.loads)
 	n := len(p.stops) + files + len(p.holds) + len(p.starts)
 	if files > 0 {
@@ -139,7 +153,7 @@ func (p *planner) tasks() []Task {
 	if n == 0 {
 		return nil
 	}
-	out := make([]Task, 0, n)
+	out = slices.Grow(out[:0], n)
 	out = append(out, p.stops...)
 	out = append(out, p.unloads...)
 	out = append(out, p.loads...)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/fleetsim/fleet/unit"
 )
@@ -43,20 +44,29 @@ func (s *Step) Ready() StepReady {
 	var r StepReady
 	if s.haveSchedule && replan {
 		s.noteRunning()
-		if s.have == nil {
-			s.have = resolveCurrentInto(s.haveBuf, s.current)
-			s.haveBuf = s.have
-		}
-		if tasks := planResolved(s.want, s.inactive, s.have); len(tasks) > 0 {
-			r.Files, r.Jobs = s.filter(tasks)
+		sc := s.scratch
+		sc.tasks = sc.planner.plan(s.want, s.inactive, s.resolvedCurrent(), sc.tasks)
+		if len(sc.tasks) > 0 {
+			r.Files, r.Jobs = s.filter(sc.tasks)
 		}
 		if len(r.Files) > 0 {
 			s.dirty, s.replan = true, true // come back once the files are done and systemd read again
 		}
 	}
 	r.Publish, r.Unpublish = s.statuses()
-	s.forget()
 	return r
+}
+
+// resolvedCurrent returns what systemd reports resolved as Plan takes
+// it (resolveCurrent): the step's own copy when it is already one entry
+// per name in order, as systemd lists units, else a resolved copy.
+func (s *Step) resolvedCurrent() []CurrentUnit {
+	c := s.current
+	if (len(c) == 0 || c[0].Name != "") && namesAscending(c, func(c CurrentUnit) string { return c.Name }) {
+		return c
+	}
+	s.scratch.have = resolveCurrentInto(s.scratch.have, c)
+	return s.scratch.have
 }
 
 // noteRunning marks launched units that run with the content desired as
@@ -78,8 +88,11 @@ func (s *Step) noteRunning() {
 // of units desired loaded, starts), so a unit's file tasks are seen
 // before its last jobs.
 func (s *Step) filter(tasks []Task) (files, jobs []Task) {
-	var stopping, filing names // running units to unload: their files wait for the stop;
-	// units with a file task, done or held back: their jobs wait
+	// stopping: running units to unload, whose files wait for the stop;
+	// filing: units with a file task, done or held back, whose jobs wait.
+	b := s.scratch
+	stopping, filing := b.stopping[:0], b.filing[:0]
+	files, jobs = b.files[:0], b.jobs[:0]
 	for _, t := range tasks {
 		if t.Kind == TaskStop && t.Reason != ReasonDesiredLoaded {
 			stopping.add(t.Unit)
@@ -113,7 +126,17 @@ func (s *Step) filter(tasks []Task) (files, jobs []Task) {
 	if len(files) > 0 {
 		files = append(files, Task{Kind: TaskDaemonReload, Reason: ReasonUnitsChanged})
 	}
-	return files, jobs
+	b.stopping, b.filing, b.files, b.jobs = stopping, filing, files, jobs
+	return owned(files), owned(jobs)
+}
+
+// owned returns a copy of s of its own, or nil if s is empty: what Ready
+// returns is the caller's, apart from the step's scratch.
+func owned[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 // fileDue reports whether file task t may be done now: not while a
@@ -148,16 +171,6 @@ func (s *Step) queue(r *record, t Task) Task {
 	}
 	r.job, r.jobSince, r.stuck = t.Kind, s.now, false
 	return t
-}
-
-// forget drops the records of units neither desired, installed nor busy
-// in the last Ready.
-func (s *Step) forget() {
-	for name, r := range s.units {
-		if r.seen != s.gen && r.job == 0 && !r.fileErr && !r.hasPub {
-			delete(s.units, name)
-		}
-	}
 }
 
 // names is a small set of unit names: a plan's tasks name few units, and

@@ -20,8 +20,10 @@ const reservedReason = "refused: a unit the machine cannot lose (fleetd's own, D
 // and the units whose published state must go: installed units with
 // systemd's states and the step's reason, and desired units that could
 // not be installed, shown failed with the reason. It marks the records
-// of the units it sees.
+// of the units it sees, and forgets those of units neither desired,
+// installed, busy nor published.
 func (s *Step) statuses() (publish []UnitStatus, unpublish []string) {
+	publish, unpublish = s.scratch.publish[:0], s.scratch.unpublish[:0]
 	for _, c := range s.current {
 		if c.Name == "" {
 			continue
@@ -53,10 +55,16 @@ func (s *Step) statuses() (publish []UnitStatus, unpublish []string) {
 			unpublish = append(unpublish, name)
 			r.hasPub = false
 		}
+		if r.seen != s.gen && r.job == 0 && !r.fileErr && !r.hasPub {
+			delete(s.units, name) // neither desired, installed, busy nor published
+		}
 	}
-	slices.SortFunc(publish, func(a, b UnitStatus) int { return strings.Compare(a.Name, b.Name) })
+	if !namesAscending(publish, func(st UnitStatus) string { return st.Name }) {
+		slices.SortFunc(publish, func(a, b UnitStatus) int { return strings.Compare(a.Name, b.Name) })
+	}
 	slices.Sort(unpublish)
-	return publish, unpublish
+	s.scratch.publish, s.scratch.unpublish = publish, unpublish
+	return owned(publish), owned(unpublish)
 }
 
 // changedStatuses publishes the states of the units SetUnits saw change
@@ -66,7 +74,7 @@ func (s *Step) changedStatuses() StepReady {
 	if len(s.changed) == 0 {
 		return StepReady{}
 	}
-	var r StepReady
+	r := StepReady{Publish: s.scratch.publish[:0]}
 	for _, i := range s.changed {
 		c := s.current[i]
 		rec := s.units[c.Name]
@@ -81,6 +89,7 @@ func (s *Step) changedStatuses() StepReady {
 		}
 	}
 	s.changed = s.changed[:0]
+	s.scratch.publish, r.Publish = r.Publish, owned(r.Publish)
 	return r
 }
 

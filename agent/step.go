@@ -30,6 +30,9 @@ type StepConfig struct {
 	// the cluster's passing trouble, not the machine's, so it is tried
 	// again soon, doubling up to RetryMin.
 	ReadRetry time.Duration
+	// Scratch is where Ready works; steps driven by one goroutine may
+	// share one. Nil gives the step its own.
+	Scratch *Scratch
 }
 
 // ErrUnreachable marks a file task that failed because the registry
@@ -66,8 +69,6 @@ type Step struct {
 	schedule     []DesiredUnit   // as given, less the names fleet never manages
 	want         []DesiredUnit   // resolved (see Plan): one per name, sorted
 	inactive     map[string]bool // names listed only inactive
-	have         []CurrentUnit   // current, resolved; nil until planned again
-	haveBuf      []CurrentUnit   // have's array, kept
 	haveSchedule bool
 	current      []CurrentUnit
 	units        map[string]*record
@@ -79,6 +80,22 @@ type Step struct {
 	changed      []int                  // else, the positions in current whose states changed
 	replan       bool                   // what Plan sees may have changed since the last Ready
 	gen          uint32                 // bumped at every Ready, to tell what it saw
+	scratch      *Scratch
+}
+
+// Scratch holds the working arrays Ready plans and builds its answer in,
+// kept from one Ready to the next: a machine's agent plans thousands of
+// times. Nothing in it outlives a call to Ready (what Ready returns is
+// copied out), so steps that one goroutine drives, as the simulator's
+// machines are, may share one (StepConfig.Scratch).
+type Scratch struct {
+	planner          planner
+	have             []CurrentUnit // current, resolved, when it had to be
+	tasks            []Task
+	files, jobs      []Task
+	stopping, filing names
+	publish          []UnitStatus
+	unpublish        []string
 }
 
 // record is what the step remembers of one unit.
@@ -133,7 +150,11 @@ func NewStep(cfg StepConfig) *Step {
 	if cfg.ReadRetry <= 0 {
 		cfg.ReadRetry = min(DefaultReadRetry, cfg.RetryMin)
 	}
-	return &Step{cfg: cfg, units: map[string]*record{}, refused: map[string]DesiredUnit{}}
+	scratch := cfg.Scratch
+	if scratch == nil {
+		scratch = &Scratch{}
+	}
+	return &Step{cfg: cfg, units: map[string]*record{}, refused: map[string]DesiredUnit{}, scratch: scratch}
 }
 
 // SetSchedule gives the units the cluster wants on this machine. Until
@@ -198,23 +219,39 @@ func (s *Step) wanted(name string) (DesiredUnit, bool) {
 // The step keeps a copy. A change that Plan cannot tell (activating to
 // active, a sub-state) only changes what is published.
 func (s *Step) SetUnits(current []CurrentUnit) {
+	same := sameNames(s.current, current)
 	// The same names as last time, none of them reserved: no look-up.
-	if (s.hadReserved || !sameNames(s.current, current)) && s.anyReserved(current) {
+	if (s.hadReserved || !same) && s.anyReserved(current) {
 		current, s.hadReserved = s.withoutReserved(current), true
+		same = sameNames(s.current, current)
 	} else {
 		s.hadReserved = false
 	}
-	s.replan = s.replan || !samePlanInput(s.current, current)
-	if !s.dirty && sameNames(s.current, current) {
-		for i := range current { // only these states need a look
-			if s.current[i] != current[i] {
-				s.changed = append(s.changed, i)
-			}
-		}
+	if !same {
+		s.replan, s.dirty = true, true
 	} else {
-		s.dirty = true
+		s.compareStates(current)
 	}
-	s.current, s.have = append(s.current[:0], current...), nil // resolved again when planned
+	s.current = append(s.current[:0], current...)
+}
+
+// compareStates notes what changed between the units systemd reported
+// last and current, which list the same names: a change Plan sees asks
+// for a plan, any other only for its state to be published.
+func (s *Step) compareStates(current []CurrentUnit) {
+	for i := range current {
+		x, y := &s.current[i], &current[i]
+		if *x == *y {
+			continue
+		}
+		if x.Hash != y.Hash || x.Port != y.Port || x.LoadState != y.LoadState ||
+			activity(x.ActiveState) != activity(y.ActiveState) {
+			s.replan = true
+		}
+		if !s.dirty {
+			s.changed = append(s.changed, i)
+		}
+	}
 }
 
 // reserved reports whether fleet never manages a unit of this name
@@ -250,23 +287,6 @@ func sameNames(a, b []CurrentUnit) bool {
 	}
 	for i := range a {
 		if a[i].Name != b[i].Name {
-			return false
-		}
-	}
-	return true
-}
-
-// samePlanInput reports whether Plan sees a and b alike: the same units
-// with the same content, port and load state, each running, failed or
-// inactive alike.
-func samePlanInput(a, b []CurrentUnit) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := &a[i], &b[i]
-		if x.Name != y.Name || x.Hash != y.Hash || x.Port != y.Port || x.LoadState != y.LoadState ||
-			activity(x.ActiveState) != activity(y.ActiveState) {
 			return false
 		}
 	}

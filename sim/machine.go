@@ -48,7 +48,9 @@ func (w *World) boot(i int32) {
 	m := w.machines[i]
 	m.up, m.cut, m.units, m.sdChanged, m.woken, m.watchLost, m.due = true, false, nil, true, false, false, 0
 	m.stallUntil, m.readVer = 0, -1
-	m.agent = agent.NewStep(w.cfg.agentStep())
+	cfg := w.cfg.agentStep()
+	cfg.Scratch = &w.agentScratch // the world drives every step in turn
+	m.agent = agent.NewStep(cfg)
 	m.inc++
 	w.schedule(0, evHeartbeat, i, 0) // registers at once...
 	m.hbPhase = jitter(w.rngPhase, w.cfg.HeartbeatInterval)

@@ -176,6 +176,7 @@ func (w *World) setState(u int32, s unit.State) {
 		w.units[u].launches++
 	}
 	w.units[u].desired = s
+	w.jobsVer++
 	w.reg.bump()
 }
 

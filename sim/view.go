@@ -12,12 +12,7 @@ import (
 // view is the registry as a leader reads it: jobs by name, the machines
 // whose record is there by ID, the schedule by (unit, machine).
 func (w *World) view() leader.View {
-	v := leader.View{Rev: w.reg.rev, Jobs: make([]leader.Job, 0, len(w.units))}
-	for _, u := range w.unitsByName() {
-		if su := w.units[u]; !su.removed {
-			v.Jobs = append(v.Jobs, leader.Job{Name: su.name, Hash: su.hash, Desired: su.desired})
-		}
-	}
+	v := leader.View{Rev: w.reg.rev, Jobs: w.viewJobs()}
 	byID, _ := w.machinesByID()
 	for _, i := range byID {
 		if w.reg.registered[i] {
@@ -32,6 +27,22 @@ func (w *World) view() leader.View {
 			Port: e.port, Hash: su.hash, Desired: unit.State(e.desired)})
 	})
 	return v
+}
+
+// viewJobs returns the units as the leader reads them, in name order:
+// the same array as last time while no unit changed.
+func (w *World) viewJobs() []leader.Job {
+	if w.jobs != nil && w.jobsBuilt == w.jobsVer {
+		return w.jobs
+	}
+	jobs := make([]leader.Job, 0, len(w.units))
+	for _, u := range w.unitsByName() {
+		if su := w.units[u]; !su.removed {
+			jobs = append(jobs, leader.Job{Name: su.name, Hash: su.hash, Desired: su.desired})
+		}
+	}
+	w.jobs, w.jobsBuilt = jobs, w.jobsVer
+	return jobs
 }
 
 // snapshot builds a scheduler input straight from the registry, every

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleet/agent"
+	"github.com/fleetsim/fleet/engine/leader"
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
 )
@@ -25,21 +26,30 @@ type World struct {
 	mpos     map[string]int32
 	units    []*simUnit
 	byName   []int32 // unit positions in name order
-	byID     []int32 // machine positions in ID order
-	rank     []int32 // per machine: its position in byID
+	// jobs is the leader's view of the units, built again only after
+	// jobsVer moved (a unit added, a desired state set): a view's slices
+	// are never changed once given.
+	jobs      []leader.Job
+	jobsVer   uint64
+	jobsBuilt uint64
+	byID      []int32 // machine positions in ID order
+	rank      []int32 // per machine: its position in byID
 	// buffers of eachPlacement, kept between plans
 	placeStart []int32
 	placeBuf   []placed
 	// buffers of the agents' reads, kept between reads
 	desiredBuf []agent.DesiredUnit
 	currentBuf []agent.CurrentUnit
-	upos       map[string]int32
-	byHash     map[unit.Hash]int32 // a unit with that body, for the leaders' reads
-	awaiting   map[string][]int32  // MachineOf names not yet added -> their followers
-	reg        registry
-	lastPlan   *scheduler.Plan      // the last plan any leader made
-	leftOut    []string             // the units it left out
-	sched      *scheduler.Scheduler // the liveness check's, apart from the leaders'
+	// agentScratch is the working space of every machine's agent step:
+	// one goroutine drives them all.
+	agentScratch agent.Scratch
+	upos         map[string]int32
+	byHash       map[unit.Hash]int32 // a unit with that body, for the leaders' reads
+	awaiting     map[string][]int32  // MachineOf names not yet added -> their followers
+	reg          registry
+	lastPlan     *scheduler.Plan      // the last plan any leader made
+	leftOut      []string             // the units it left out
+	sched        *scheduler.Scheduler // the liveness check's, apart from the leaders'
 
 	ops     []Op
 	opAt    []time.Duration // when each op is scheduled
@@ -150,6 +160,7 @@ func (w *World) AddUnit(name string, opts []unit.Option, desired unit.State) err
 	u := &simUnit{name: name, hash: f.Hash(), desired: desired, opts: f.Options, req: req, global: req.Global}
 	i := int32(len(w.units))
 	w.units = append(w.units, u)
+	w.jobsVer++
 	w.upos[name] = i
 	if desired == unit.StateLaunched {
 		u.launches = 1

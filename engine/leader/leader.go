@@ -53,7 +53,10 @@ type Leader struct {
 	// entries lines up the requirements of entryJobs (the jobs of the
 	// last view resolved), nil where a body could not be read.
 	entryJobs []Job
-	entries   []*reqEntry
+	// entriesWhole says every job of entryJobs whose record decodes has
+	// its entry: no body was missing or unreadable.
+	entriesWhole bool
+	entries      []*reqEntry
 
 	// buffers kept from one plan to the next
 	snap  scheduler.Snapshot
@@ -124,7 +127,10 @@ func (l *Leader) Deposed() {
 }
 
 // Observe gives the cluster view at v.Rev. A view older than the one
-// held is ignored: a lagging copy says nothing new.
+// held is ignored: a lagging copy says nothing new. The step keeps v's
+// slices and never changes them; the caller must not change them either
+// once given, but may give the same Jobs again in a later view when the
+// jobs did not change, which spares the step lining them up again.
 func (l *Leader) Observe(v View) {
 	if l.view != nil && v.Rev < l.view.Rev {
 		return

@@ -3,6 +3,7 @@ package leader
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/fleetsim/fleet/scheduler"
@@ -302,11 +303,42 @@ func TestRefreshesHashAndDesiredOfPlacements(t *testing.T) {
 	w.submit("a.service", "", unit.StateLaunched)
 	l.Elected()
 	w.settle(l)
+	w.view.Jobs = slices.Clone(w.view.Jobs) // a view's slices are never changed once given
 	w.view.Jobs[0].Desired = unit.StateLoaded
 	w.view.Rev++
 	w.settle(l)
 	if p := w.view.Schedule; len(p) != 1 || p[0].Desired != unit.StateLoaded || p[0].Machine != "m1" {
 		t.Fatalf("placement not refreshed in place: %+v", p)
+	}
+}
+
+// A driver may hand the same jobs again (the very array) when only the
+// machines or the schedule changed: the plan follows the new machines.
+func TestSameJobsGivenAgainPlanTheNewMachines(t *testing.T) {
+	l := New(nil)
+	w := newWorld(t, "m1", "m2")
+	w.submit("a.service", "Conflicts=b.service", unit.StateLaunched)
+	w.submit("b.service", "", unit.StateLaunched)
+	l.Elected()
+	w.settle(l) // the last view planned holds the jobs' array as it stands
+	gone := w.where("a.service")[0]
+	var left []Machine
+	for _, m := range w.view.Machines {
+		if m.ID != gone {
+			left = append(left, m)
+		}
+	}
+	w.view.Machines = left
+	w.view.Rev++
+	l.Observe(w.view)
+	r := l.Ready()
+	if len(r.Bodies) > 0 || r.Commit == nil {
+		t.Fatalf("the same jobs with a machine gone: want a commit and no body asked, got %+v", r)
+	}
+	l.Committed(Applied, w.apply(r.Commit))
+	w.settle(l)
+	if a, b := w.where("a.service"), w.where("b.service"); len(a)+len(b) != 1 || len(a) == 1 && a[0] == gone {
+		t.Fatalf("one machine left and two conflicting units: a on %v, b on %v", a, b)
 	}
 }
 
