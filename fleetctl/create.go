@@ -18,6 +18,10 @@ type submitMode struct {
 	verb    string // "submit", "load" or "start"
 	replace bool   // --replace: a unit whose local file differs is replaced
 	noBlock bool   // do not wait for new units to report inactive
+	// target is the desired state load or start sets afterwards ("" for
+	// submit). Without waiting, a new unit is created in it at once: one
+	// write, not a create and a change.
+	target string
 }
 
 // replaceable lists the desired states that verb's --replace may replace
@@ -59,6 +63,9 @@ func (s *session) ensure(ctx context.Context, c *conn, args []unitArg, m submitM
 	replaced := map[string]string{}
 	out := make([]api.Unit, 0, len(subs))
 	for _, sub := range subs {
+		if sub.file != nil && !sub.exists && m.noBlock && m.target != "" {
+			sub.unit.DesiredState = m.target
+		}
 		if sub.file != nil {
 			if err := s.submit(ctx, c, sub); err != nil {
 				return nil, nil, err
@@ -220,10 +227,14 @@ func (s *session) checkBody(name, source string, f *unit.File) error {
 	return nil
 }
 
-// submit writes one submission: a new unit, or a replacement, which is
-// destroyed and created again with its desired state.
+// submit writes one submission: a new unit, in the desired state planned
+// for it, or a replacement, which is destroyed and created again with its
+// desired state.
 func (s *session) submit(ctx context.Context, c *conn, sub submission) error {
 	desired := ""
+	if sub.unit.DesiredState != "inactive" {
+		desired = sub.unit.DesiredState
+	}
 	if sub.exists {
 		if err := c.DestroyUnit(ctx, sub.unit.Name); err != nil && !api.IsNotFound(err) {
 			return &UnitError{Unit: sub.unit.Name, What: "could not be replaced", Err: err}

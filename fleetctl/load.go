@@ -58,7 +58,7 @@ func (s *session) activate(ctx context.Context, args []string, verb string, targ
 	if err != nil {
 		return err
 	}
-	units, replaced, err := s.ensure(ctx, c, ua, submitMode{verb: verb, replace: replace, noBlock: b.noBlock})
+	units, replaced, err := s.ensure(ctx, c, ua, submitMode{verb: verb, replace: replace, noBlock: b.noBlock, target: target.String()})
 	if err != nil {
 		return err
 	}

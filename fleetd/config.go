@@ -50,6 +50,13 @@ type Config struct {
 	// EtcdQuotaBackendBytes is the embedded etcd's backend quota
 	// (etcd_quota_backend_bytes); 0 takes etcd's default, 2 GiB.
 	EtcdQuotaBackendBytes int64
+	// EtcdHeartbeatInterval and EtcdElectionTimeout are the embedded
+	// etcd's raft timing (etcd_heartbeat_interval,
+	// etcd_election_timeout), etcd's own 100ms and 1s by default. Members
+	// far apart, or on slow or emulated CPUs, need longer ones, or they
+	// hold elections while nothing failed; the election timeout is at
+	// least five heartbeats, as etcd requires.
+	EtcdHeartbeatInterval, EtcdElectionTimeout time.Duration
 
 	// EtcdPeer and EtcdClient secure the embedded etcd's two listeners
 	// (etcd_peer_certfile, etcd_peer_keyfile, etcd_peer_cafile and
@@ -101,6 +108,8 @@ func Defaults() Config {
 		LeaderTTL:          10 * time.Second,
 
 		EtcdAutoCompactionRetention: DefaultAutoCompactionRetention,
+		EtcdHeartbeatInterval:       100 * time.Millisecond,
+		EtcdElectionTimeout:         time.Second,
 	}
 }
 

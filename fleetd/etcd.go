@@ -47,6 +47,9 @@ func startEmbedded(ctx context.Context, c Config, log *slog.Logger) (*embed.Etcd
 		cfg.AutoCompactionRetention = c.EtcdAutoCompactionRetention.String()
 	}
 	cfg.QuotaBackendBytes = c.EtcdQuotaBackendBytes
+	if cfg.TickMs, cfg.ElectionMs, err = raftTiming(c); err != nil {
+		return nil, err
+	}
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(etcdLogger(log, etcdLevel(c.Verbosity)))
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
@@ -59,6 +62,21 @@ func startEmbedded(ctx context.Context, c Config, log *slog.Logger) (*embed.Etcd
 		e.Close()
 		return nil, ctx.Err()
 	}
+}
+
+// raftTiming returns the embedded etcd's heartbeat interval and election
+// timeout in milliseconds, refusing what etcd would: a heartbeat under a
+// millisecond, or an election timeout of fewer than five heartbeats.
+func raftTiming(c Config) (tick, election uint, err error) {
+	tick, election = uint(c.EtcdHeartbeatInterval.Milliseconds()), uint(c.EtcdElectionTimeout.Milliseconds())
+	switch {
+	case tick < 1:
+		return 0, 0, fmt.Errorf("%w: etcd_heartbeat_interval %v: under a millisecond", ErrConfig, c.EtcdHeartbeatInterval)
+	case election < 5*tick:
+		return 0, 0, fmt.Errorf("%w: etcd_election_timeout %v is under five heartbeats (etcd_heartbeat_interval %v)",
+			ErrConfig, c.EtcdElectionTimeout, c.EtcdHeartbeatInterval)
+	}
+	return tick, election, nil
 }
 
 // ownClientTLS checks that fleetd can reach its own member: it trusts

@@ -166,3 +166,28 @@ func TestCorruptRecordsAreCountedAndOtherUnitsRun(t *testing.T) {
 		t.Fatalf("after listing it again: %s; want it counted once", m)
 	}
 }
+
+// The embedded member runs the raft timing fleet.conf gives it, and a
+// timing etcd would refuse is refused first, naming the option.
+func TestEmbeddedEtcdRaftTiming(t *testing.T) {
+	var c Config
+	if err := c.ReadFile("fleet.conf", strings.NewReader("etcd_heartbeat_interval=250ms\netcd_election_timeout=2.5\n")); err != nil {
+		t.Fatal(err)
+	}
+	base := testConfig(t, "m1")
+	base.EtcdHeartbeatInterval, base.EtcdElectionTimeout = c.EtcdHeartbeatInterval, c.EtcdElectionTimeout
+	var logs syncBuffer
+	e, err := startEmbedded(context.Background(), base, NewLogger(&logs, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if tick, election := e.Server.Cfg.TickMs, e.Server.Cfg.ElectionTicks; tick != 250 || election != 10 {
+		t.Fatalf("etcd runs a %d ms heartbeat and a %d-heartbeat election timeout, want 250 ms and 10", tick, election)
+	}
+	base.EtcdElectionTimeout = time.Second // four heartbeats
+	_, err = startEmbedded(context.Background(), base, NewLogger(&logs, base))
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "etcd_election_timeout") {
+		t.Fatalf("an election timeout of four heartbeats: %v, want a config error naming etcd_election_timeout", err)
+	}
+}

@@ -57,6 +57,8 @@ var options = []option{
 	boolOpt("purge_on_shutdown", "stop and unload every unit when fleetd stops", func(c *Config) *bool { return &c.PurgeOnShutdown }),
 	{"etcd_auto_compaction_retention", "history the embedded etcd keeps before compacting it (a duration; 0: never compact)", "duration",
 		setRetention, func(c *Config) string { return shortdur.Format(c.EtcdAutoCompactionRetention) }},
+	durOpt("etcd_heartbeat_interval", "raft heartbeat interval of the embedded etcd (seconds or a duration)", func(c *Config) *time.Duration { return &c.EtcdHeartbeatInterval }),
+	durOpt("etcd_election_timeout", "raft election timeout of the embedded etcd, at least 5 heartbeats (seconds or a duration)", func(c *Config) *time.Duration { return &c.EtcdElectionTimeout }),
 	{"etcd_quota_backend_bytes", "backend quota of the embedded etcd (bytes, or with KiB, MiB, GiB; 0: etcd's 2 GiB)", "size",
 		setBytes, func(c *Config) string { return strconv.FormatInt(c.EtcdQuotaBackendBytes, 10) }},
 	strOpt("etcd_peer_certfile", "TLS certificate the embedded etcd serves its peers with, and presents to them (both server and client use)", func(c *Config) *string { return &c.EtcdPeer.CertFile }),
