@@ -10,8 +10,11 @@
 # and NAME.pem, NAME-key.pem are in /tmp/fleet-upload/tls; etcd and the
 # API over TCP then speak TLS and require certificates the lab's CA
 # signed) or "insecure" (plain HTTP, open to the private network).
-# ETCD_REQUEST_TIMEOUT, when set, becomes etcd_request_timeout (a CPU
-# emulated by QEMU needs more than fleet's 1s for etcd to answer).
+# ETCD_REQUEST_TIMEOUT, ETCD_HEARTBEAT_INTERVAL and ETCD_ELECTION_TIMEOUT,
+# when set, become etcd_request_timeout, etcd_heartbeat_interval and
+# etcd_election_timeout (a CPU emulated by QEMU needs more than fleet's 1s
+# for etcd to answer, and more than etcd's 100ms and 1s between its
+# members' heartbeats, or they hold elections under load).
 # With PROVISION_CONF_ONLY=FILE it only writes the fleet.conf to FILE
 # (the lab's tests check it with fleetd's own configuration reader).
 set -eu
@@ -81,6 +84,12 @@ $security_conf
 CONF
 if [ -n "${ETCD_REQUEST_TIMEOUT:-}" ]; then
 	echo "etcd_request_timeout=$ETCD_REQUEST_TIMEOUT" >>"$conf.new"
+fi
+if [ -n "${ETCD_HEARTBEAT_INTERVAL:-}" ]; then
+	echo "etcd_heartbeat_interval=$ETCD_HEARTBEAT_INTERVAL" >>"$conf.new"
+fi
+if [ -n "${ETCD_ELECTION_TIMEOUT:-}" ]; then
+	echo "etcd_election_timeout=$ETCD_ELECTION_TIMEOUT" >>"$conf.new"
 fi
 mv "$conf.new" "$conf"
 if [ -n "${PROVISION_CONF_ONLY:-}" ]; then

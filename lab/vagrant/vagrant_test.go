@@ -110,6 +110,10 @@ func TestProvisionScript(t *testing.T) {
 		conf := filepath.Join(t.TempDir(), "fleet.conf")
 		cmd := exec.Command(bash, "provision.sh", "core-01", "172.17.8.101", tc.cluster, "role=web,region=eu,disk=ssd", "8080", "30s", tc.security)
 		cmd.Env = append(os.Environ(), "PROVISION_CONF_ONLY="+conf)
+		emulated := tc.security == "tls" // one case with the timing of the lab under emulation
+		if emulated {
+			cmd.Env = append(cmd.Env, "ETCD_REQUEST_TIMEOUT=30s", "ETCD_HEARTBEAT_INTERVAL=500ms", "ETCD_ELECTION_TIMEOUT=5s")
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("provision.sh %s with PROVISION_CONF_ONLY: %v\n%s", tc.security, err, out)
 		}
@@ -123,6 +127,14 @@ func TestProvisionScript(t *testing.T) {
 			cfg.Metadata["role"] != "web" || cfg.Metadata["region"] != "eu" || cfg.Metadata["disk"] != "ssd" ||
 			strings.Join(cfg.APIListen, ",") != "unix:///var/run/fleet.sock,"+tc.scheme+"://172.17.8.101:8080" {
 			t.Errorf("%s: fleet.conf read back: %+v", tc.security, cfg)
+		}
+		timing := [3]time.Duration{cfg.EtcdRequestTimeout, cfg.EtcdHeartbeatInterval, cfg.EtcdElectionTimeout}
+		want := [3]time.Duration{fleetd.Defaults().EtcdRequestTimeout, 100 * time.Millisecond, time.Second}
+		if emulated {
+			want = [3]time.Duration{30 * time.Second, 500 * time.Millisecond, 5 * time.Second}
+		}
+		if timing != want {
+			t.Errorf("%s: etcd request timeout, heartbeat and election timeout read back %v, want %v", tc.security, timing, want)
 		}
 		files := fleetd.TLSFiles{CAFile: "/etc/fleet/tls/ca.pem", CertFile: "/etc/fleet/tls/core-01.pem", KeyFile: "/etc/fleet/tls/core-01-key.pem"}
 		secure := cfg.EtcdPeer == files && cfg.EtcdClient == files && cfg.API == files && !cfg.EtcdInsecure &&
