@@ -170,7 +170,7 @@ func (r *vagrantRun) crash() {
 		if out, err := exec.Command("virsh", "-c", "qemu:///system", "destroy", strings.TrimSpace(string(id))).CombinedOutput(); err != nil {
 			return fmt.Errorf("virsh destroy: %w\n%s", err, out)
 		}
-		took, err := waitFor(vagrantAgentTTL+vagrantSlack+time.Minute, func() (bool, string) {
+		_, err = waitFor(vagrantAgentTTL+vagrantSlack+time.Minute, func() (bool, string) {
 			at, err := r.listUnits()
 			if err != nil {
 				return false, err.Error()
@@ -185,7 +185,7 @@ func (r *vagrantRun) crash() {
 		if err == nil {
 			// From the moment the domain is destroyed (virsh's own second
 			// or so included), as the line below says.
-			took = time.Since(start)
+			took := time.Since(start)
 			r.figures = append(r.figures, fmt.Sprintf("failover %.1f s (agent_ttl %v)", took.Seconds(), vagrantAgentTTL))
 			fmt.Printf("     %d units of %s active elsewhere %.1f s after its domain was destroyed\n", len(moving), machine, took.Seconds())
 		}
