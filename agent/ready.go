@@ -145,8 +145,7 @@ func owned[T any](s []T) []T {
 func (s *Step) fileDue(r *record, t Task) bool {
 	key := startKey{hash: t.Hash, port: t.Port}
 	if t.Kind == TaskLoad && t.Reason == ReasonNotLoaded && r.loadedFor == key && !r.fileErr {
-		r.fileErr, r.failedFor = true, key
-		r.reason = fmt.Sprintf("systemd did not load the unit file (load state %s)", s.loadState(t.Unit))
+		s.failed(r, key, fmt.Sprintf("systemd did not load the unit file (load state %s)", s.loadState(t.Unit)))
 		s.backOff(r)
 	}
 	if !r.fileErr || r.failedFor != key {

@@ -30,6 +30,9 @@ func (s *Step) statuses() (publish []UnitStatus, unpublish []string) {
 		}
 		r := s.record(c.Name)
 		r.seen = s.gen
+		if c.LoadState == loadStateLoaded && !r.fileErr && r.loadedFor == (startKey{hash: c.Hash, port: c.Port}) {
+			r.backoff = 0 // what it loaded is loaded: a later failure backs off from the start
+		}
 		publish = s.note(publish, r, UnitStatus{Name: c.Name, Hash: c.Hash, LoadState: c.LoadState,
 			ActiveState: c.ActiveState, SubState: c.SubState, Reason: r.reason})
 	}

@@ -314,23 +314,28 @@ func (s *Step) FileDone(t Task, err error) {
 		if t.Kind == TaskLoad {
 			r.loadedFor = startKey{hash: t.Hash, port: t.Port}
 		}
-		if r.fileErr {
-			r.fileErr, r.reason, r.backoff = false, "", 0
+		if r.fileErr { // the backoff stays until systemd has the unit loaded
+			r.fileErr, r.reason = false, ""
 			s.failing--
 		}
 		return
 	}
-	if !r.fileErr {
-		s.failing++
-	}
-	r.fileErr = true
-	r.failedFor = startKey{hash: t.Hash, port: t.Port}
-	r.reason = fmt.Sprintf("%s: %v", t.Kind, err)
+	s.failed(r, startKey{hash: t.Hash, port: t.Port}, fmt.Sprintf("%s: %v", t.Kind, err))
 	if errors.Is(err, ErrUnreachable) {
 		s.backOffBetween(r, s.cfg.ReadRetry, max(s.cfg.RetryMin, s.cfg.ReadRetry))
 		return
 	}
 	s.backOff(r)
+}
+
+// failed marks r's file task for key failed with reason, counting the
+// unit among the failing once: Tick looks for backoffs run out only while
+// one is.
+func (s *Step) failed(r *record, key startKey, reason string) {
+	if !r.fileErr {
+		s.failing++
+	}
+	r.fileErr, r.failedFor, r.reason = true, key, reason
 }
 
 // backOff schedules the next try of r's failed file task.

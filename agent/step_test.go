@@ -393,3 +393,58 @@ func TestReservedNamesAreNeverTouched(t *testing.T) {
 		t.Fatalf("unscheduling a reserved name must not stop or remove it: %q, %v", kinds(jobs), b.units)
 	}
 }
+
+// One unit's file task that succeeds must not hide another's failure:
+// the step counts the units it has to try again, and a unit systemd
+// refused to load, written again, once counted one too few, so the
+// other's failed load was never tried again.
+func TestRetryOfOneUnitDoesNotForgetAnothersFailure(t *testing.T) {
+	s := NewStep(StepConfig{RetryMin: 10 * time.Second})
+	b := newBox(t)
+	b.refuse["weird.service"] = true
+	b.failLoad["far.service"] = fmt.Errorf("%w: read timed out", ErrUnreachable)
+	s.SetSchedule([]DesiredUnit{launched("far.service"), launched("weird.service")})
+	b.step(s)
+	for now := time.Second; now <= 12*time.Second; now += time.Second {
+		s.Tick(now)
+		b.step(s) // weird.service is written again at 10s, and loads no better
+	}
+	delete(b.failLoad, "far.service")
+	var jobs []Task
+	for now := 13 * time.Second; now <= 30*time.Second; now += time.Second {
+		s.Tick(now)
+		jobs = append(jobs, b.step(s)...)
+	}
+	if kinds(jobs) != "start far.service" {
+		t.Fatalf("far.service, whose body could not be read, once the registry answers: jobs %q", kinds(jobs))
+	}
+}
+
+// A unit file systemd will not load is written again after a backoff
+// that doubles, as a failed write's does: writing it is not a success.
+func TestUnitSystemdRefusesBacksOffMoreEachTime(t *testing.T) {
+	s := NewStep(StepConfig{RetryMin: 10 * time.Second, RetryMax: time.Minute})
+	b := newBox(t)
+	b.refuse["weird.service"] = true
+	s.SetSchedule([]DesiredUnit{launched("weird.service")})
+	b.step(s)
+	var tries []time.Duration
+	for now := time.Second; now <= 3*time.Minute; now += time.Second {
+		files := b.files
+		s.Tick(now)
+		b.step(s)
+		if b.files != files {
+			tries = append(tries, now)
+		}
+	}
+	want := []time.Duration{10 * time.Second, 30 * time.Second, 70 * time.Second, 130 * time.Second}
+	if fmt.Sprint(tries) != fmt.Sprint(want) {
+		t.Fatalf("written again at %v, want %v", tries, want)
+	}
+	delete(b.refuse, "weird.service")
+	b.step(s) // not yet due: nothing happens until the backoff runs out
+	s.Tick(4 * time.Minute)
+	if jobs := b.step(s); kinds(jobs) != "start weird.service" {
+		t.Fatalf("once systemd loads it, it is started: %q", kinds(jobs))
+	}
+}
