@@ -49,6 +49,7 @@ type Leader struct {
 
 	lastPlan *scheduler.Plan
 	leftOut  []InvalidUnit
+	applied  *applied // the last commit applied, until a view after it is planned
 
 	// entries lines up the requirements of entryJobs (the jobs of the
 	// last view resolved), nil where a body could not be read.
@@ -114,7 +115,7 @@ func (l *Leader) LeftOut() []InvalidUnit { return l.leftOut }
 // bodies stays, being keyed by content.
 func (l *Leader) Elected() {
 	l.leading, l.inflight, l.retry = true, false, false
-	l.view, l.committed, l.planned = nil, 0, -1
+	l.view, l.committed, l.planned, l.applied = nil, 0, -1, nil
 	clear(l.asked)
 }
 
@@ -122,7 +123,7 @@ func (l *Leader) Elected() {
 // commit was refused for it). A commit in flight may still land or not;
 // a later leader plans from what it finds.
 func (l *Leader) Deposed() {
-	l.leading, l.inflight, l.retry, l.view = false, false, false, nil
+	l.leading, l.inflight, l.retry, l.view, l.applied = false, false, false, nil, nil
 	clear(l.asked)
 }
 
@@ -172,6 +173,9 @@ func (l *Leader) BodiesLost(hs []unit.Hash) {
 // the revision of an applied commit.
 func (l *Leader) Committed(o Outcome, rev int64) {
 	l.inflight = false
+	if o != Applied {
+		l.applied = nil
+	}
 	switch o {
 	case Applied:
 		l.committed = max(l.committed, rev)
@@ -194,7 +198,9 @@ func (l *Leader) Tick() {
 
 // Ready returns what to do now. It plans when it leads, holds a view at
 // least as new as its last commit and newer than its last plan, has no
-// commit in flight, and has read every body the view's units use.
+// commit in flight, and has read every body the view's units use; a view
+// that is exactly its last commit applied and nothing else is taken as
+// planned (see confirms).
 func (l *Leader) Ready() Ready {
 	switch {
 	case !l.leading:
@@ -207,7 +213,11 @@ func (l *Leader) Ready() Ready {
 		return Ready{Wait: WaitTick}
 	case l.planned == l.view.Rev:
 		return Ready{Wait: WaitNothing}
+	case l.confirms(l.view):
+		l.planned, l.applied = l.view.Rev, nil
+		return Ready{Wait: WaitNothing}
 	}
+	l.applied = nil // any other view is planned
 	need, waiting := l.resolve(l.view)
 	if len(need) > 0 || waiting {
 		return Ready{Bodies: need, Wait: WaitBodies}
@@ -227,7 +237,7 @@ func (l *Leader) plan(v *View) Ready {
 	r := Ready{Plan: plan, Invalid: invalid}
 	if changes := Changes(plan, v.Schedule, l.valid); len(changes) > 0 {
 		r.Commit = &Commit{Since: v.Rev, Changes: changes}
-		l.inflight = true
+		l.inflight, l.applied = true, &applied{base: v, changes: changes}
 	}
 	return r
 }

@@ -165,11 +165,74 @@ func TestPlansAfterBodiesThenWaitsForItsCommit(t *testing.T) {
 		t.Fatalf("planned from a view older than its own commit: %+v", r)
 	}
 	l.Observe(w.view)
-	if r := l.Ready(); r.Commit != nil || r.Plan == nil || !r.Plan.Empty() {
-		t.Fatalf("the caught-up view needs nothing, got %+v", r)
+	if r := l.Ready(); r.Commit != nil || r.Plan != nil || r.Wait != WaitNothing {
+		t.Fatalf("the view its own commit led to is that plan applied: nothing to plan, got %+v", r)
 	}
 	if r := l.Ready(); r.Plan != nil || r.Wait != WaitNothing {
 		t.Fatalf("planned the same view twice: %+v", r)
+	}
+}
+
+// The view a commit led to is planned again when anything else changed
+// with it: a machine gone, a job changed, a placement written by another.
+func TestViewAfterOwnCommitPlannedWhenMoreChanged(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(w *world)
+	}{
+		{"a machine gone", func(w *world) { w.view.Machines = w.view.Machines[1:] }},
+		{"a job's desired state", func(w *world) {
+			w.view.Jobs = slices.Clone(w.view.Jobs)
+			w.view.Jobs[0].Desired = unit.StateLoaded
+		}},
+		{"a placement of another's", func(w *world) {
+			w.view.Schedule = append(slices.Clone(w.view.Schedule), Placement{Unit: "b.service", Machine: "m2"})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New(nil)
+			w := newWorld(t, "m1", "m2")
+			w.submit("a.service", "", unit.StateLaunched)
+			w.submit("b.service", "", unit.StateLaunched)
+			l.Elected()
+			l.Observe(w.view)
+			w.feed(l, l.Ready())
+			r := l.Ready()
+			if r.Commit == nil {
+				t.Fatalf("no commit for two new units: %+v", r)
+			}
+			l.Committed(Applied, w.apply(r.Commit))
+			tc.change(w) // at the commit's own revision, as a write folded into it
+			l.Observe(w.view)
+			if r := l.Ready(); r.Plan == nil {
+				t.Fatalf("the view after its commit, with %s, was not planned: %+v", tc.name, r)
+			}
+		})
+	}
+}
+
+func TestScheduleAfter(t *testing.T) {
+	p := func(u, m string, port uint16) Placement { return Placement{Unit: u, Machine: m, Port: port} }
+	base := []Placement{p("a", "m1", 0), p("b", "m1", 0), p("c", "m2", 0)}
+	changes := []Change{{Placement: p("d", "m1", 0)}, {Delete: true, Placement: p("b", "m1", 0)},
+		{Placement: p("a", "m1", 80)}, {Delete: true, Placement: p("x", "m9", 0)}}
+	want := []Placement{p("a", "m1", 80), p("c", "m2", 0), p("d", "m1", 0)}
+	if !scheduleAfter(want, base, changes) {
+		t.Fatal("base with the changes applied is not recognized")
+	}
+	for _, got := range [][]Placement{
+		{p("a", "m1", 0), p("c", "m2", 0), p("d", "m1", 0)},                   // a put not applied
+		{p("a", "m1", 80), p("b", "m1", 0), p("c", "m2", 0), p("d", "m1", 0)}, // a delete not applied
+		{p("a", "m1", 80), p("c", "m2", 0)},                                   // a new placement missing
+		{p("a", "m1", 80), p("c", "m2", 0), p("d", "m1", 0), p("e", "m1", 0)}, // one more
+		nil,
+	} {
+		if scheduleAfter(got, base, changes) {
+			t.Errorf("%v taken for base with the changes applied", got)
+		}
+	}
+	if !scheduleAfter(base, base, nil) {
+		t.Error("base with no change is not base")
 	}
 }
 
