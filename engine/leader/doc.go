@@ -7,7 +7,9 @@
 //
 // The step decides when to plan (only from a view that has caught up with
 // its own last commit, never with a commit in flight, again after a view
-// changes or a failed commit's next tick), how to build the scheduler's
+// changes or a failed commit's next tick, but not over the view that is
+// exactly its own last commit applied, which the scheduler would plan to
+// no action), how to build the scheduler's
 // input (units whose [X-Fleet] does not parse, or whose body is missing,
 // are left out with their placements so that they never stop the others),
 // and what to write (the plan's actions, plus refreshing the hash and
