@@ -231,15 +231,14 @@ func (s *session) checkBody(name, source string, f *unit.File) error {
 // for it, or a replacement, which is destroyed and created again with its
 // desired state.
 func (s *session) submit(ctx context.Context, c *conn, sub submission) error {
-	desired := ""
-	if sub.unit.DesiredState != "inactive" {
-		desired = sub.unit.DesiredState
+	desired := sub.unit.DesiredState
+	if !sub.exists && desired == "inactive" {
+		desired = "" // a plain submit: the server's default, as fleet's fleetctl sends it
 	}
 	if sub.exists {
 		if err := c.DestroyUnit(ctx, sub.unit.Name); err != nil && !api.IsNotFound(err) {
 			return &UnitError{Unit: sub.unit.Name, What: "could not be replaced", Err: err}
 		}
-		desired = sub.unit.DesiredState
 	}
 	err := c.CreateUnit(ctx, &api.Unit{Name: sub.unit.Name, Options: sub.file.Options, DesiredState: desired})
 	if err != nil {

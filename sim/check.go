@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/scheduler"
 	"github.com/fleetsim/fleet/unit"
 )
@@ -203,7 +204,7 @@ func (w *World) checkDue(i int32) {
 	for k := range m.units {
 		s := &m.units[k]
 		if s.dueSince != 0 && w.now-s.dueSince > m.scaled(w.cfg.AgentInterval)+time.Second {
-			w.violate("agent", fmt.Sprintf("%s on %s: start due since %v not queued", w.units[s.u].name, m.id, ShortDuration(s.dueSince)))
+			w.violate("agent", fmt.Sprintf("%s on %s: start due since %v not queued", w.units[s.u].name, m.id, shortdur.Format(s.dueSince)))
 			s.dueSince = w.now // once per interval
 		}
 	}

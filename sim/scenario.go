@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/unit"
 )
 
@@ -220,5 +221,5 @@ func (s *Scenario) livenessNote() string {
 	}
 	bound := s.Config.LivenessBound()
 	return fmt.Sprintf("not checked: the last operation settles at %v; plus the liveness bound (%v) is after run until %v",
-		ShortDuration(last), bound, ShortDuration(s.Until))
+		shortdur.Format(last), bound, shortdur.Format(s.Until))
 }

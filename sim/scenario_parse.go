@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/unit"
 )
 
@@ -262,7 +263,7 @@ func (p *parser) at(args []string) error {
 		return p.errorf("at %s: operations come after time 0, when the machines boot", args[0])
 	}
 	if t < p.lastAt {
-		return p.errorf("at %s comes before the at on line %d (%s): write at lines in time order", ShortDuration(t), p.lastAtLine, ShortDuration(p.lastAt))
+		return p.errorf("at %s comes before the at on line %d (%s): write at lines in time order", shortdur.Format(t), p.lastAtLine, shortdur.Format(p.lastAt))
 	}
 	spec := findOpSpec(args[1])
 	if spec == nil {
@@ -270,7 +271,7 @@ func (p *parser) at(args []string) error {
 	}
 	ops, err := p.operation(spec, args[2:])
 	if err != nil {
-		return p.errorf("at %s %s: %w", ShortDuration(t), spec.verb, err)
+		return p.errorf("at %s %s: %w", shortdur.Format(t), spec.verb, err)
 	}
 	for _, op := range ops {
 		p.s.ops = append(p.s.ops, scOp{at: t, verb: spec.verb, op: op, line: p.line})
@@ -345,7 +346,7 @@ func (p *parser) run(args []string) error {
 		return p.errorf("run until %s: want a time after 0", args[1])
 	}
 	if t < p.lastAt {
-		return p.errorf("run until %s ends before the at on line %d (%s)", ShortDuration(t), p.lastAtLine, ShortDuration(p.lastAt))
+		return p.errorf("run until %s ends before the at on line %d (%s)", shortdur.Format(t), p.lastAtLine, shortdur.Format(p.lastAt))
 	}
 	p.sawRun, p.s.Until = true, t
 	return nil

@@ -135,10 +135,6 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// ShortDuration writes d so that time.ParseDuration reads it back, the
-// short way: 20m, 1h, 1h30m, 2.5s (not 20m0s).
-func ShortDuration(d time.Duration) string { return shortdur.Format(d) }
-
 // parseRate reads a fraction, 0.05 or 5%.
 func parseRate(s string) (float64, error) {
 	num, scale := s, 1.0
@@ -260,7 +256,7 @@ func (k *configKey) set(c *Config, v string) error {
 // text writes the key's value in c, and whether it differs from d.
 func (k *configKey) text(c, d *Config) (string, bool) {
 	if k.dur != nil {
-		return ShortDuration(*k.dur(c)), *k.dur(c) != *k.dur(d)
+		return shortdur.Format(*k.dur(c)), *k.dur(c) != *k.dur(d)
 	}
 	if k.prob {
 		return fmtPercent(*k.num(c)), *k.num(c) != *k.num(d)
@@ -355,7 +351,9 @@ func parseSlow(op *Op, args []string) error {
 	return err
 }
 
-func slowText(op *Op) string { return "+" + ShortDuration(op.Extra) + " for " + ShortDuration(op.For) }
+func slowText(op *Op) string {
+	return "+" + shortdur.Format(op.Extra) + " for " + shortdur.Format(op.For)
+}
 
 // parseRateFor reads "RATE for DURATION", usage naming what the
 // operation wants.
@@ -379,9 +377,9 @@ func parseForOnly(op *Op, args []string) (err error) {
 	return err
 }
 
-func forText(op *Op) string { return "for " + ShortDuration(op.For) }
+func forText(op *Op) string { return "for " + shortdur.Format(op.For) }
 
-func lossText(op *Op) string { return fmtPercent(op.Rate) + " for " + ShortDuration(op.For) }
+func lossText(op *Op) string { return fmtPercent(op.Rate) + " for " + shortdur.Format(op.For) }
 
 func parseSkew(op *Op, args []string) error {
 	if len(args) != 1 {
@@ -450,7 +448,7 @@ func (s *Scenario) String() string {
 		b.WriteString("\n")
 	}
 	for _, o := range s.ops {
-		words := []string{"at", ShortDuration(o.at), o.verb}
+		words := []string{"at", shortdur.Format(o.at), o.verb}
 		if target := o.op.Machine + o.op.Unit; target != "" {
 			words = append(words, target)
 		}
@@ -459,7 +457,7 @@ func (s *Scenario) String() string {
 		}
 		b.WriteString(strings.Join(words, " ") + "\n")
 	}
-	b.WriteString("run until " + ShortDuration(s.Until) + "\n")
+	b.WriteString("run until " + shortdur.Format(s.Until) + "\n")
 	for i := range s.asserts {
 		b.WriteString(s.asserts[i].String() + "\n")
 	}

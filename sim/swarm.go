@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/fleetsim/fleet/internal/shortdur"
 )
 
 // Swarm returns a generated scenario: machines machines with metadata,
@@ -149,7 +151,7 @@ func (g *swarmGen) addFaults(n int, until time.Duration) {
 }
 
 func (g *swarmGen) at(t time.Duration, format string, args ...any) {
-	g.ops = append(g.ops, "at "+ShortDuration(t)+" "+fmt.Sprintf(format, args...))
+	g.ops = append(g.ops, "at "+shortdur.Format(t)+" "+fmt.Sprintf(format, args...))
 	g.lastAt = max(g.lastAt, t)
 }
 
@@ -192,21 +194,21 @@ func (g *swarmGen) operation(t time.Duration) {
 		g.at(t, "kill-leader")
 	case 6:
 		g.windowTo = max(g.windowTo, t+window)
-		g.at(t, "registry-slow +%s for %s", g.pick([]string{"200ms", "1s", "3s", "12s"}), ShortDuration(window))
+		g.at(t, "registry-slow +%s for %s", g.pick([]string{"200ms", "1s", "3s", "12s"}), shortdur.Format(window))
 	case 7:
 		g.windowTo = max(g.windowTo, t+window)
-		g.at(t, "lose-heartbeats %s %s for %s", m, g.pick([]string{"30%", "50%", "80%", "100%"}), ShortDuration(window))
+		g.at(t, "lose-heartbeats %s %s for %s", m, g.pick([]string{"30%", "50%", "80%", "100%"}), shortdur.Format(window))
 	case 8:
 		g.skewed[m] = true
 		g.at(t, "skew %s %s", m, g.pick([]string{"-20%", "10%", "50%", "250%"}))
 	case 9:
 		g.windowTo = max(g.windowTo, t+window)
-		g.at(t, "commit-timeouts %s for %s", g.pick([]string{"20%", "50%", "100%"}), ShortDuration(window))
+		g.at(t, "commit-timeouts %s for %s", g.pick([]string{"20%", "50%", "100%"}), shortdur.Format(window))
 	case 10:
 		g.at(t, "lose-watch %s", m)
 	case 11:
 		g.windowTo = max(g.windowTo, t+window)
-		g.at(t, "stall-watch %s for %s", m, ShortDuration(window))
+		g.at(t, "stall-watch %s for %s", m, shortdur.Format(window))
 	default:
 		g.operatorAction(t, m)
 	}
@@ -270,7 +272,7 @@ func (g *swarmGen) scenario(name string, seed uint64, until time.Duration) *Scen
 		b.WriteString(o + "\n")
 	}
 	until = max(until, end+2*DefaultConfig().LivenessBound())
-	fmt.Fprintf(&b, "run until %s\nassert violations == 0\nassert liveness checked\n", ShortDuration(until))
+	fmt.Fprintf(&b, "run until %s\nassert violations == 0\nassert liveness checked\n", shortdur.Format(until))
 	s, err := ParseScenario(name, strings.NewReader(b.String()))
 	if err != nil {
 		panic(fmt.Sprintf("sim: the swarm generator wrote a bad scenario: %v\n%s", err, b.String()))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/sim"
 )
 
@@ -276,7 +277,7 @@ func (o *options) replay(seed uint64) string {
 			return
 		case f.Value.Type() == "duration":
 			if d, err := time.ParseDuration(v); err == nil {
-				v = sim.ShortDuration(d)
+				v = shortdur.Format(d)
 			}
 		}
 		parts = append(parts, "--"+f.Name, shellQuote(v))

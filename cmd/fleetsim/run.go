@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/sim"
 )
 
@@ -178,7 +179,7 @@ func prepareWorkload(o *options) (*job, error) {
 	}
 	j := &job{world: w, until: o.duration}
 	if o.kill > 0 {
-		j.killNote = fmt.Sprintf("%s at %s", o.flags.Lookup("kill").Value.String(), sim.ShortDuration(o.killAt))
+		j.killNote = fmt.Sprintf("%s at %s", o.flags.Lookup("kill").Value.String(), shortdur.Format(o.killAt))
 	}
 	return j, nil
 }

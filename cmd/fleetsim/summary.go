@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetsim/fleet/internal/shortdur"
 	"github.com/fleetsim/fleet/sim"
 	"github.com/fleetsim/fleet/sim/report"
 )
@@ -112,7 +113,7 @@ func newSummary(o *options, j *job, r *sim.Result, m measure, asserts []error) *
 
 // configMap is the Config in force, as the flags would write it.
 func configMap(c sim.Config) map[string]string {
-	d := sim.ShortDuration
+	d := shortdur.Format
 	f := func(v float64) string { return fmt.Sprint(v) }
 	return map[string]string{
 		"agent-ttl": d(c.AgentTTL), "heartbeat": d(c.HeartbeatInterval), "reconcile": d(c.EngineInterval),

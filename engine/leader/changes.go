@@ -1,7 +1,6 @@
 package leader
 
 import (
-	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -74,9 +73,7 @@ func sortedView(v View) View {
 	v.Machines = slices.Clone(v.Machines)
 	slices.SortFunc(v.Machines, func(a, b Machine) int { return strings.Compare(a.ID, b.ID) })
 	v.Schedule = slices.Clone(v.Schedule)
-	slices.SortFunc(v.Schedule, func(a, b Placement) int {
-		return cmp.Or(strings.Compare(a.Unit, b.Unit), strings.Compare(a.Machine, b.Machine))
-	})
+	slices.SortFunc(v.Schedule, func(a, b Placement) int { return comparePlacement(&a, &b) })
 	v.Unsorted = false
 	return v
 }
